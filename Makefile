@@ -1,0 +1,43 @@
+# photosite: `make run` serves the app on http://127.0.0.1:8000, `make test` runs the suite.
+# Both create .venv and install what they need first; see README.md.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK := $(BIN)/python scripts/stack.py
+# What `make run` and `make manage` use unless the environment or .env says otherwise.
+DEV_DEFAULTS := --default DEBUG=true --default DATABASE_URL=sqlite:///var/db.sqlite3 --default AWS_STORAGE_BUCKET_NAME=photos
+
+.PHONY: install run manage test postgresql clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: install
+	mkdir -p var
+	$(STACK) --env-file .env --s3 --s3-dir var/s3 --s3-port 8333 $(DEV_DEFAULTS) -- \
+		sh -c '$(BIN)/python manage.py migrate --noinput && exec $(BIN)/python manage.py runserver 127.0.0.1:8000'
+
+# Any manage.py command with the same defaults as `make run`, e.g. make manage CMD=createsuperuser
+manage: install
+	mkdir -p var
+	$(STACK) --env-file .env $(DEV_DEFAULTS) -- $(BIN)/python manage.py $(CMD)
+
+# The suite runs on its own PostgreSQL and S3 (started here, on free ports, thrown away
+# afterwards) unless DATABASE_URL and AWS_S3_ENDPOINT_URL are set. It ignores .env.
+test: install postgresql
+	$(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret $(BIN)/pytest $(PYTEST_ARGS)
+
+# PostgreSQL's server binaries come from Debian's packages.
+postgresql:
+	@if [ -z "$$DATABASE_URL" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	fi
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,110 @@
+"""The JSON API: the photo viewset, its pagination and permissions, and how failures become responses."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, permissions, viewsets
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from gallery.models import Photo
+from gallery.serializers import PhotoSerializer, PhotoUploadSerializer
+from gallery.storage import StorageUnavailable
+from gallery.uploads import UploadTooLarge
+
+logger = logging.getLogger(__name__)
+
+
+class LinkHeaderCursorPagination(CursorPagination):
+    """Cursor pagination whose body stays the plain array the old API's clients read.
+
+    The next and previous pages are announced in a Link header (RFC 8288), as GitHub's API does.
+    """
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+
+    def get_paginated_response(self, data):
+        links = [
+            f'<{url}>; rel="{rel}"'
+            for rel, url in (("next", self.get_next_link()), ("prev", self.get_previous_link()))
+            if url
+        ]
+        return Response(data, headers={"Link": ", ".join(links)} if links else None)
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+
+class PhotoPermission(permissions.BasePermission):
+    """Anyone reads; logged-in users upload (anyone may, with GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if view.action == "create" and settings.GALLERY_ALLOW_ANONYMOUS_UPLOADS:
+            return True
+        return request.user.is_authenticated
+
+    def has_object_permission(self, request, view, obj):
+        return request.method in permissions.SAFE_METHODS or obj.can_be_changed_by(request.user)
+
+
+LINK_HEADER = OpenApiParameter(
+    "Link",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description='The next and previous pages, when there are any: <url>; rel="next", <url>; rel="prev"',
+)
+
+
+@extend_schema_view(list=extend_schema(parameters=[LINK_HEADER]))
+class PhotoViewSet(viewsets.ModelViewSet):
+    """Photos, newest first. Upload with multipart/form-data: photo (required), title, description."""
+
+    queryset = Photo.objects.select_related("owner")
+    serializer_class = PhotoSerializer
+    permission_classes = [PhotoPermission]
+    pagination_class = LinkHeaderCursorPagination
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_serializer_class(self):
+        return PhotoUploadSerializer if self.action == "create" else PhotoSerializer
+
+    def perform_create(self, serializer):
+        serializer.save(owner=self.request.user)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request is too large."
+    default_code = "payload_too_large"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "The service is unavailable; try again later."
+    default_code = "service_unavailable"
+
+
+def exception_handler(exc, context):
+    """DRF's handler, taught the failures that are not the client's fault or are about size: 413 and 503 in JSON."""
+    if isinstance(exc, UploadTooLarge):
+        exc = PayloadTooLarge({"photo": [str(exc)]})
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, StorageUnavailable):
+        exc = ServiceUnavailable(str(exc))
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s", exc)
+        exc = ServiceUnavailable("The database is unavailable; try again later.")
+    return drf_exception_handler(exc, context)

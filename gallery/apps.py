@@ -1,0 +1,20 @@
+"""App configuration for the gallery."""
+
+import warnings
+
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class GalleryConfig(AppConfig):
+    name = "gallery"
+    verbose_name = "Gallery"
+
+    def ready(self):
+        from PIL import Image
+
+        # Pillow's own decompression-bomb guard follows the gallery's limit: it
+        # refuses outright at twice the limit, and the gallery refuses the rest
+        # itself from the header, so Pillow's warning below that is only noise.
+        Image.MAX_IMAGE_PIXELS = settings.GALLERY_MAX_PIXELS
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -1,0 +1,101 @@
+"""The Photo model and the one path by which an upload becomes a stored photo."""
+
+import unicodedata
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import DatabaseError, models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
+
+from gallery.storage import StorageUnavailable, delete_after_commit, storage_errors
+
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 5000
+
+
+def new_photo_key(extension):
+    """A fresh object key: photos/<uuid4 hex>.<extension>. No client text ever goes into it."""
+    return f"photos/{uuid.uuid4().hex}.{extension}"
+
+
+def title_from_filename(filename):
+    """A readable default title from the client's file name: no extension, no control characters."""
+    stem = PurePath(filename or "").stem
+    # Drop control and format characters (NUL, right-to-left overrides) that could disguise a title.
+    visible = "".join(ch for ch in stem if unicodedata.category(ch) not in {"Cc", "Cf"})
+    return " ".join(visible.split())[:TITLE_MAX_LENGTH]
+
+
+class PhotoManager(models.Manager):
+    def create_from_upload(self, image, *, title="", description="", owner=None):
+        """Store a DetectedImage in S3 and record it; leave neither an object without a row nor a row without an object.
+
+        Raises StorageUnavailable when S3 fails and DatabaseError when the database does.
+        """
+        photo = self.model(
+            title=title or title_from_filename(image.file.name),
+            description=description,
+            width=image.width,
+            height=image.height,
+            size=image.file.size,
+            content_type=image.content_type,
+            owner=owner if owner is not None and owner.is_authenticated else None,
+        )
+        storage = photo.image.storage
+        # django-storages prefers a file's own content_type, which for an upload is the client's claim.
+        image.file.content_type = image.content_type
+        with storage_errors():
+            photo.image.name = storage.save(new_photo_key(image.extension), image.file)
+        try:
+            with transaction.atomic():
+                photo.save()
+        except DatabaseError:
+            try:
+                with storage_errors():
+                    storage.delete(photo.image.name)
+            except StorageUnavailable:
+                pass  # Logged by storage_errors; nothing more can be done for this object now.
+            raise
+        return photo
+
+
+class Photo(models.Model):
+    """A photo: its bytes are an S3 object, this row keeps the object's key and what is known about it."""
+
+    image = models.FileField("original", upload_to="photos/", max_length=255)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH, blank=True)
+    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveBigIntegerField(help_text="Size of the original in bytes.")
+    content_type = models.CharField(max_length=50)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="photos",
+    )
+
+    objects = PhotoManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="photo_newest_first")]
+
+    def __str__(self):
+        return self.title or f"Photo {self.pk}"
+
+    def can_be_changed_by(self, user):
+        """Only its owner and staff may edit or delete a photo; nobody owns an anonymous upload."""
+        return user.is_staff or (self.owner_id is not None and self.owner_id == user.pk)
+
+
+@receiver(post_delete, sender=Photo)
+def delete_photo_object(sender, instance, **kwargs):
+    """However a photo row goes (API, admin bulk delete, a deleted owner), its object follows after commit."""
+    delete_after_commit(instance.image.name, instance.image.storage)

@@ -1,0 +1,55 @@
+"""JSON shapes of the API. A photo object keeps the old API's keys: id, photo_url, title, description."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from gallery.images import detect_image
+from gallery.models import Photo
+
+
+class PhotoFileField(serializers.FileField):
+    """A file field whose value is a DetectedImage: the bytes decoded as an accepted image."""
+
+    def to_internal_value(self, data):
+        return detect_image(super().to_internal_value(data))
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    photo_url = serializers.SerializerMethodField(help_text="Pre-signed GET URL of the original; expires.")
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id",
+            "photo_url",
+            "title",
+            "description",
+            "width",
+            "height",
+            "size",
+            "content_type",
+            "created_at",
+            "owner",
+        ]
+        read_only_fields = ["width", "height", "size", "content_type", "created_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_photo_url(self, photo):
+        return photo.image.url
+
+
+class PhotoUploadSerializer(PhotoSerializer):
+    photo = PhotoFileField(write_only=True, help_text="JPEG, PNG, GIF or WebP image.")
+
+    class Meta(PhotoSerializer.Meta):
+        fields = [*PhotoSerializer.Meta.fields, "photo"]
+
+    def create(self, validated_data):
+        return Photo.objects.create_from_upload(
+            validated_data["photo"],
+            title=validated_data.get("title", ""),
+            description=validated_data.get("description", ""),
+            owner=validated_data.get("owner"),
+        )

@@ -1,0 +1,261 @@
+"""Reading, editing and deleting photos through the API; auth, CORS, schema and health."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from gallery.models import Photo
+from gallery.tests.conftest import image_bytes, stored_keys
+from gallery.tests.test_upload import storages_with
+
+pytestmark = pytest.mark.django_db
+
+PHOTO_KEYS = {"id", "photo_url", "title", "description", "width", "height", "size", "content_type", "created_at", "owner"}
+
+
+@pytest.fixture
+def photo(upload):
+    return Photo.objects.get(pk=upload(image_bytes(), title="First").json()["id"])
+
+
+def rows_pointing_at(photo, count):
+    """Rows that share one real object, `count` seconds apart, newest last: cheap bulk data for listing."""
+    start = timezone.now() - timedelta(days=1)
+    rows = [
+        Photo(
+            image=photo.image.name,
+            title=f"copy {n}",
+            width=1,
+            height=1,
+            size=1,
+            content_type="image/jpeg",
+            created_at=start + timedelta(seconds=n),
+        )
+        for n in range(count)
+    ]
+    return Photo.objects.bulk_create(rows)
+
+
+@pytest.mark.parametrize("path", ["/api/photos", "/api/photos/"])
+def test_list_is_a_plain_array_newest_first(client_for, upload, path):
+    first = upload(image_bytes(), title="older").json()
+    second = upload(image_bytes("PNG"), title="newer").json()
+
+    response = client_for(None).get(path)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert isinstance(body, list)
+    assert [item["id"] for item in body] == [second["id"], first["id"]]
+    assert set(body[0]) == PHOTO_KEYS
+    assert "Link" not in response
+
+
+def test_empty_list(client_for):
+    response = client_for(None).get("/api/photos")
+
+    assert response.status_code == 200 and response.json() == []
+
+
+def test_list_urls_fetch_the_photos(client_for, upload):
+    content = image_bytes("GIF")
+    upload(content)
+
+    (item,) = client_for(None).get("/api/photos").json()
+
+    assert requests.get(item["photo_url"], timeout=10).content == content
+
+
+def next_link(response):
+    match = re.search(r'<([^>]+)>; rel="next"', response.get("Link", ""))
+    return match and match.group(1)
+
+
+def test_pages_follow_link_header_until_the_end(client_for, photo):
+    rows_pointing_at(photo, 4)
+    client = client_for(None)
+    expected = list(Photo.objects.values_list("id", flat=True))
+    assert len(expected) == 5
+
+    seen, url, pages = [], "/api/photos?limit=2", 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        seen += [item["id"] for item in response.json()]
+        url, pages = next_link(response), pages + 1
+
+    assert seen == expected
+    assert pages == 3
+
+
+def test_limit_defaults_to_50_and_stops_at_200(client_for, photo):
+    rows_pointing_at(photo, 210)
+    client = client_for(None)
+
+    assert len(client.get("/api/photos").json()) == 50
+    assert len(client.get("/api/photos?limit=500").json()) == 200
+    assert len(client.get("/api/photos?limit=7").json()) == 7
+    assert len(client.get("/api/photos?limit=nonsense").json()) == 50
+
+
+def test_detail_and_404(client_for, photo):
+    client = client_for(None)
+
+    response = client.get(f"/api/photos/{photo.pk}")
+    assert response.status_code == 200
+    assert response.json()["title"] == "First" and response.json()["owner"] == "alice"
+    assert client.get(f"/api/photos/{photo.pk}/").status_code == 200
+
+    missing = client.get("/api/photos/999999")
+    assert missing.status_code == 404 and "detail" in missing.json()
+
+
+def test_owner_edits_title_and_description(api, photo):
+    response = api.patch(f"/api/photos/{photo.pk}", {"title": "Renamed", "description": "Now with words"}, format="json")
+
+    assert response.status_code == 200
+    photo.refresh_from_db()
+    assert (photo.title, photo.description) == ("Renamed", "Now with words")
+
+
+def test_edit_rejects_overlong_title(api, photo):
+    response = api.patch(f"/api/photos/{photo.pk}", {"title": "x" * 201}, format="json")
+
+    assert response.status_code == 400 and "title" in response.json()
+
+
+def test_edit_cannot_change_the_measured_fields(api, photo):
+    measured = (photo.width, photo.size, photo.content_type, photo.image.name)
+
+    api.patch(f"/api/photos/{photo.pk}", {"width": 1, "size": 1, "content_type": "text/html"}, format="json")
+
+    photo.refresh_from_db()
+    assert (photo.width, photo.size, photo.content_type, photo.image.name) == measured
+
+
+@pytest.mark.parametrize(("who", "status"), [("anonymous", 401), ("someone else", 403), ("staff", 200)])
+def test_who_may_edit(client_for, make_user, photo, who, status):
+    user = {"anonymous": None, "someone else": make_user("bob"), "staff": make_user("admin", is_staff=True)}[who]
+
+    response = client_for(user).patch(f"/api/photos/{photo.pk}", {"title": "mine now"}, format="json")
+
+    assert response.status_code == status
+    assert (Photo.objects.get(pk=photo.pk).title == "mine now") == (status == 200)
+
+
+@pytest.mark.parametrize(("who", "status"), [("anonymous", 401), ("someone else", 403)])
+def test_others_may_not_delete(client_for, make_user, photo, who, status):
+    user = make_user("bob") if who == "someone else" else None
+
+    response = client_for(user).delete(f"/api/photos/{photo.pk}")
+
+    assert response.status_code == status
+    assert Photo.objects.filter(pk=photo.pk).exists()
+    assert photo.image.name in stored_keys()
+
+
+@pytest.mark.parametrize("as_staff", [False, True])
+def test_delete_removes_row_then_object_after_commit(
+    client_for, api, make_user, photo, django_capture_on_commit_callbacks, as_staff
+):
+    client = client_for(make_user("admin", is_staff=True)) if as_staff else api
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.delete(f"/api/photos/{photo.pk}/")
+        assert not Photo.objects.filter(pk=photo.pk).exists()
+        assert photo.image.name in stored_keys(), "the object must outlive the transaction"
+    for callback in callbacks:
+        callback()
+
+    assert response.status_code == 204
+    assert photo.image.name not in stored_keys()
+
+
+def test_put_is_not_offered(api, photo):
+    assert api.put(f"/api/photos/{photo.pk}", {"title": "x"}, format="json").status_code == 405
+
+
+def test_session_login_needs_csrf_token(alice):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(alice)
+    file = io.BytesIO(image_bytes())
+    file.name = "a.jpg"
+
+    refused = client.post("/api/photos", {"photo": file}, format="multipart")
+
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    client.get("/api-auth/login/")  # a page with a form sets the csrftoken cookie, as a browser would get it
+    token = client.cookies["csrftoken"].value
+    file.seek(0)
+    accepted = client.post("/api/photos", {"photo": file}, format="multipart", HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 201
+
+
+def test_token_command_prints_a_working_token(alice, capsys):
+    call_command("drf_create_token", "alice")
+    token = re.search(r"token (\w+) for user alice", capsys.readouterr().out).group(1)
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    file = io.BytesIO(image_bytes())
+    file.name = "a.jpg"
+    assert client.post("/api/photos", {"photo": file}, format="multipart").status_code == 201
+
+    call_command("drf_create_token", "alice")
+    assert token in capsys.readouterr().out, "a second call prints the same token"
+
+
+@override_settings(CORS_ALLOWED_ORIGINS=["http://localhost:5173"])
+def test_cors_allows_the_configured_front_end_only(client_for):
+    client = client_for(None)
+    preflight = client.options(
+        "/api/photos", HTTP_ORIGIN="http://localhost:5173", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert preflight["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert preflight["Access-Control-Allow-Credentials"] == "true"
+
+    other = client.get("/api/photos", HTTP_ORIGIN="http://evil.example")
+    assert "Access-Control-Allow-Origin" not in other
+
+
+def test_openapi_schema_docs_and_browsable_api(client_for):
+    client = client_for(None)
+
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/photos/"]) and {"get", "patch", "delete"} <= set(paths["/api/photos/{id}/"])
+    listed = paths["/api/photos/"]["get"]["responses"]["200"]
+    list_schema = listed["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert schema.json()["components"]["schemas"][list_schema]["type"] == "array"
+    assert "Link" in listed["headers"]
+    assert "multipart/form-data" in paths["/api/photos/"]["post"]["requestBody"]["content"]
+
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.content
+    assert b"cdn.jsdelivr" not in docs.content, "Swagger UI's files are served locally"
+
+    browsable = client.get("/api/photos/", HTTP_ACCEPT="text/html")
+    assert browsable.status_code == 200 and b"Photo List" in browsable.content
+
+
+def test_healthz_ok(client_for):
+    response = client_for(None).get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "storage": "ok"}
+
+
+def test_healthz_names_the_storage_when_it_fails(client_for):
+    with override_settings(STORAGES=storages_with(secret_key="wrong")):
+        response = client_for(None).get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "storage": "unavailable"}

@@ -1,0 +1,135 @@
+"""The app as deployed: gunicorn per the Procfile, DEBUG off, whitenoise serving the static files."""
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.db import connection
+from rest_framework.authtoken.models import Token
+
+from gallery.tests.conftest import image_bytes
+
+pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def procfile_command(process):
+    for line in (BASE_DIR / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return shlex.split(command)
+    raise AssertionError(f"no {process} process in the Procfile")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    """gunicorn started from the Procfile's web line, on the test database, with DEBUG off."""
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or uuid.uuid4().hex,
+    }
+    command = procfile_command("web")
+    assert command[:2] == ["gunicorn", "photosite.wsgi"]
+    executable = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(executable), *command[1:], "--bind", f"127.0.0.1:{port}", "--workers", "2"], cwd=BASE_DIR, env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{base}/healthz", timeout=2)
+            break
+        except requests.ConnectionError:
+            assert process.poll() is None, "gunicorn exited"
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_gunicorn_uploads_lists_and_serves_the_bytes(server, alice):
+    token = Token.objects.create(user=alice).key
+    content = image_bytes("JPEG", size=(640, 480))
+
+    created = requests.post(
+        f"{server}/api/photos",
+        headers={"Authorization": f"Token {token}"},
+        files={"photo": ("camera.jpg", content, "image/jpeg")},
+        data={"title": "From gunicorn"},
+        timeout=30,
+    )
+    listed = requests.get(f"{server}/api/photos", timeout=30)
+
+    assert created.status_code == 201, created.text
+    assert [item["title"] for item in listed.json()] == ["From gunicorn"]
+    fetched = requests.get(listed.json()[0]["photo_url"], timeout=10)
+    assert fetched.content == content and fetched.headers["Content-Type"] == "image/jpeg"
+    assert requests.get(f"{server}/healthz", timeout=10).json()["status"] == "ok"
+
+
+def test_whitenoise_serves_hashed_static_files(server):
+    url = staticfiles_storage.url("rest_framework/css/bootstrap.min.css")
+    assert url != "/static/rest_framework/css/bootstrap.min.css", "the manifest names a hashed file"
+
+    response = requests.get(f"{server}{url}", timeout=10)
+
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    assert response.headers["Content-Type"].startswith("text/css")
+
+
+def test_debug_is_off(server):
+    response = requests.get(f"{server}/no-such-page", timeout=10)
+
+    assert response.status_code == 404
+    assert "URLconf" not in response.text and "Traceback" not in response.text
+
+
+def test_two_gigabyte_body_is_refused_before_it_is_read(server, alice):
+    """The size limit comes from Content-Length: a 413 arrives after a few kilobytes of a 2 GB body."""
+    token = Token.objects.create(user=alice).key
+    boundary = "photositeboundary"
+    head = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"huge.jpg\"\r\n"
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    request = (
+        "POST /api/photos HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Token {token}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {2 * 1024**3}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    host, port = server.removeprefix("http://").split(":")
+
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(request + head + b"\xff" * 65536)
+        response = b""
+        while chunk := sock.recv(65536):
+            response += chunk
+
+    status_line, _, rest = response.partition(b"\r\n")
+    assert status_line.startswith(b"HTTP/1.1 413"), response[:300]
+    assert b'"photo"' in rest and b"25 MB" in rest

@@ -1,0 +1,42 @@
+"""Enforce the upload size limit while the request body streams in."""
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler
+
+# Room for the multipart envelope and the text fields around the files.
+ENVELOPE_BYTES = 1024 * 1024
+
+
+class UploadTooLarge(Exception):
+    """The request carries more file bytes than GALLERY_MAX_UPLOAD_MB allows."""
+
+    def __init__(self, limit_bytes):
+        self.limit_bytes = limit_bytes
+        super().__init__(f"The file is too large: the limit is {limit_bytes // (1024 * 1024)} MB.")
+
+
+def max_upload_bytes():
+    return settings.GALLERY_MAX_UPLOAD_MB * 1024 * 1024
+
+
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """Refuse an oversized upload from its Content-Length, or after the limit's worth of file bytes.
+
+    It goes first in FILE_UPLOAD_HANDLERS, so nothing past the limit reaches the
+    handlers that buffer in memory or on disk, and the rest of the body is never read.
+    """
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.limit = max_upload_bytes()
+        self.received = 0
+        if content_length > self.limit + ENVELOPE_BYTES:
+            raise UploadTooLarge(self.limit)
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            raise UploadTooLarge(self.limit)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None

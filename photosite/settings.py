@@ -1,0 +1,166 @@
+"""Django settings for photosite, all read from the environment here.
+
+Variables are documented in .env.example. A .env file beside manage.py is read
+too (ENV_FILE names another one; set it empty to read none); real environment
+variables win over it.
+"""
+
+import os
+from pathlib import Path
+
+from botocore.config import Config
+
+from photosite.env import REQUIRED, ConfigError, Environment
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = Environment(env_file=os.environ.get("ENV_FILE", BASE_DIR / ".env"))
+
+DEBUG = env.bool("DEBUG", False)
+# Only a DEBUG run may fall back to a key everybody knows.
+SECRET_KEY = env.str("SECRET_KEY", "insecure-development-key-do-not-use-in-production" if DEBUG else REQUIRED)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "storages",
+    "gallery",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "photosite.urls"
+WSGI_APPLICATION = "photosite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: PostgreSQL in production. Connections are kept for a minute and
+# checked before reuse, so a restarted server costs one failed check, not an error.
+DATABASES = {"default": env.database("DATABASE_URL")}
+DATABASES["default"].update(CONN_MAX_AGE=env.int("CONN_MAX_AGE", 60, minimum=0), CONN_HEALTH_CHECKS=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# Object storage (django-storages' S3 backend). The photos' bytes live only here.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", None)
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", None)
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", None)
+# SigV4 URLs name the region; R2 and SeaweedFS accept us-east-1 as well as AWS does.
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", "us-east-1")
+AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", 3600, minimum=60)
+AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", None)
+AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", "path" if AWS_S3_ENDPOINT_URL else "auto")
+if AWS_S3_ADDRESSING_STYLE not in {"auto", "path", "virtual"}:
+    raise ConfigError("AWS_S3_ADDRESSING_STYLE", f"must be auto, path or virtual, not {AWS_S3_ADDRESSING_STYLE!r}")
+AWS_LOCATION = env.str("AWS_LOCATION", "")
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+# Keys are random, so there is nothing to overwrite, and skipping the check saves a HEAD request per upload.
+AWS_S3_FILE_OVERWRITE = True
+# An object never changes once written, so browsers may keep it as long as its URL works.
+AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "private, max-age=86400, immutable"}
+# Fail fast when S3 is unreachable: the caller answers 503 instead of hanging a worker.
+AWS_S3_CLIENT_CONFIG = Config(
+    s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
+    signature_version=AWS_S3_SIGNATURE_VERSION,
+    connect_timeout=5,
+    read_timeout=30,
+    retries={"max_attempts": 2, "mode": "standard"},
+)
+
+STORAGES = {
+    "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Uploads: the size limit is enforced while the body streams in (gallery.uploads).
+GALLERY_MAX_UPLOAD_MB = env.int("GALLERY_MAX_UPLOAD_MB", 25)
+GALLERY_MAX_PIXELS = env.int("GALLERY_MAX_PIXELS", 100_000_000)
+GALLERY_ALLOW_ANONYMOUS_UPLOADS = env.bool("GALLERY_ALLOW_ANONYMOUS_UPLOADS", False)
+FILE_UPLOAD_HANDLERS = [
+    "gallery.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its WWW-Authenticate header makes an anonymous write a 401, not a 403.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "gallery.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "photosite API",
+    "DESCRIPTION": "Upload photos to S3-compatible storage and list them with pre-signed URLs.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files come from drf-spectacular-sidecar, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# A separate front end (such as the old React app on http://localhost:5173) may call the API.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS")
+CORS_ALLOW_CREDENTIALS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+}
