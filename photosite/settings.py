@@ -163,4 +163,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    # Django's own loggers pass their records to the root's handler instead of printing them a second time.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

@@ -76,8 +76,10 @@ def upload(api):
     """POST a file to /api/photos as alice and return the response."""
 
     def post(content, name="photo.jpg", client=None, **fields):
+        """Fields named HTTP_* are sent as request headers, the others as form fields."""
+        headers = {key: fields.pop(key) for key in list(fields) if key.startswith("HTTP_")}
         file = io.BytesIO(content)
         file.name = name
-        return (client or api).post("/api/photos", {"photo": file, **fields}, format="multipart")
+        return (client or api).post("/api/photos", {"photo": file, **fields}, format="multipart", **headers)
 
     return post

@@ -259,3 +259,16 @@ def test_healthz_names_the_storage_when_it_fails(client_for):
 
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "ok", "storage": "unavailable"}
+
+
+def test_bulk_delete_and_deleted_owner_remove_the_objects(upload, alice, django_capture_on_commit_callbacks):
+    """Deletes that bypass the API (admin bulk delete, an account removed) take the S3 objects along."""
+    keys = [Photo.objects.get(pk=upload(image_bytes()).json()["id"]).image.name for _ in range(3)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Photo.objects.filter(image__in=keys[:2]).delete()
+    assert not {*keys[:2]} & stored_keys() and keys[2] in stored_keys()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.delete()
+    assert keys[2] not in stored_keys() and not Photo.objects.exists()

@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from gallery.tests.conftest import image_bytes
 
-pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.server
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -29,6 +29,11 @@ def procfile_command(process):
         if name.strip() == process:
             return shlex.split(command)
     raise AssertionError(f"no {process} process in the Procfile")
+
+
+def gunicorn(command):
+    """The Procfile's command with this virtualenv's gunicorn."""
+    return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
 
 
 def free_port():
@@ -51,10 +56,7 @@ def server(django_db_setup, django_db_blocker):
     }
     command = procfile_command("web")
     assert command[:2] == ["gunicorn", "photosite.wsgi"]
-    executable = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(executable), *command[1:], "--bind", f"127.0.0.1:{port}", "--workers", "2"], cwd=BASE_DIR, env=env
-    )
+    process = subprocess.Popen([*gunicorn(command), "--bind", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -70,6 +72,7 @@ def server(django_db_setup, django_db_blocker):
     process.wait(timeout=30)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_gunicorn_uploads_lists_and_serves_the_bytes(server, alice):
     token = Token.objects.create(user=alice).key
     content = image_bytes("JPEG", size=(640, 480))
@@ -108,6 +111,7 @@ def test_debug_is_off(server):
     assert "URLconf" not in response.text and "Traceback" not in response.text
 
 
+@pytest.mark.django_db(transaction=True)
 def test_two_gigabyte_body_is_refused_before_it_is_read(server, alice):
     """The size limit comes from Content-Length: a 413 arrives after a few kilobytes of a 2 GB body."""
     token = Token.objects.create(user=alice).key
@@ -133,3 +137,19 @@ def test_two_gigabyte_body_is_refused_before_it_is_read(server, alice):
     status_line, _, rest = response.partition(b"\r\n")
     assert status_line.startswith(b"HTTP/1.1 413"), response[:300]
     assert b'"photo"' in rest and b"25 MB" in rest
+
+
+def test_configuration_error_stops_gunicorn_with_one_line():
+    env = {"PATH": os.environ["PATH"], "ENV_FILE": "", "SECRET_KEY": "x", "DATABASE_URL": "postgres://u@127.0.0.1/db"}
+
+    result = subprocess.run(
+        [*gunicorn(procfile_command("web")), "--bind", f"127.0.0.1:{free_port()}"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.strip() == "photosite: configuration error: AWS_STORAGE_BUCKET_NAME is not set"

@@ -8,6 +8,7 @@ import pytest
 import requests
 from django.core.files.storage import default_storage
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from gallery.models import Photo
 from gallery.tests.conftest import image_bytes, stored_keys
@@ -153,10 +154,18 @@ def test_image_just_over_the_pixel_limit_is_refused_with_its_size(upload):
 
 
 @override_settings(GALLERY_MAX_UPLOAD_MB=1)
-def test_file_over_the_size_limit_gets_413(upload, bucket):
+@pytest.mark.parametrize("auth", ["token", "session"])
+def test_file_over_the_size_limit_gets_413(upload, bucket, alice, auth):
+    """Also for a browser session, whose CSRF check reads the body before the view does."""
     too_big = b"\xff\xd8" + b"\0" * (1024 * 1024 + 10)
+    client, headers = None, {}
+    if auth == "session":
+        client = APIClient(enforce_csrf_checks=True)
+        client.force_login(alice)
+        client.get("/api-auth/login/")
+        headers = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
 
-    response = upload(too_big, name="big.jpg")
+    response = upload(too_big, name="big.jpg", client=client, **headers)
 
     assert response.status_code == 413
     assert "1 MB" in response.json()["photo"][0]

