@@ -8,7 +8,7 @@ STACK := $(BIN)/python scripts/stack.py
 # What `make run` and `make manage` use unless the environment or .env says otherwise.
 DEV_DEFAULTS := --default DEBUG=true --default DATABASE_URL=sqlite:///var/db.sqlite3 --default AWS_STORAGE_BUCKET_NAME=photos
 
-.PHONY: install run manage test postgresql clean
+.PHONY: install run manage test lint postgresql clean
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,10 @@ manage: install
 # afterwards) unless DATABASE_URL and AWS_S3_ENDPOINT_URL are set. It ignores .env.
 test: install postgresql
 	$(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # PostgreSQL's server binaries come from Debian's packages.
 postgresql:

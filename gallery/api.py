@@ -3,7 +3,7 @@
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, viewsets
@@ -44,12 +44,12 @@ class LinkHeaderCursorPagination(CursorPagination):
 
 
 class PhotoPermission(permissions.BasePermission):
-    """Anyone reads; logged-in users upload (anyone may, with GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
+    """Anyone reads; logged-in users upload (anyone, with GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return True
-        if view.action == "create" and settings.GALLERY_ALLOW_ANONYMOUS_UPLOADS:
+        if request.method == "POST" and settings.GALLERY_ALLOW_ANONYMOUS_UPLOADS:
             return True
         return request.user.is_authenticated
 
@@ -78,7 +78,8 @@ class PhotoViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_serializer_class(self):
-        return PhotoUploadSerializer if self.action == "create" else PhotoSerializer
+        # By method rather than action, so that the browsable API's POST form on the list page has the file field.
+        return PhotoUploadSerializer if self.request.method == "POST" else PhotoSerializer
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)
@@ -102,6 +103,9 @@ def exception_handler(exc, context):
         exc = PayloadTooLarge({"photo": [str(exc)]})
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's refusals of malformed requests (too many fields or files, say), which it would answer in HTML.
+        exc = exceptions.ParseError(str(exc))
     elif isinstance(exc, StorageUnavailable):
         exc = ServiceUnavailable(str(exc))
     elif isinstance(exc, (OperationalError, InterfaceError)):

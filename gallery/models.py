@@ -31,7 +31,7 @@ def title_from_filename(filename):
 
 class PhotoManager(models.Manager):
     def create_from_upload(self, image, *, title="", description="", owner=None):
-        """Store a DetectedImage in S3 and record it; leave neither an object without a row nor a row without an object.
+        """Store a DetectedImage in S3, then record it; leave no object without a row, nor a row without an object.
 
         Raises StorageUnavailable when S3 fails and DatabaseError when the database does.
         """

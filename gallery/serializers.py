@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gallery.images import detect_image
+from gallery.images import ACCEPTED_NAMES, detect_image
 from gallery.models import Photo
 
 
@@ -41,7 +41,7 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 
 class PhotoUploadSerializer(PhotoSerializer):
-    photo = PhotoFileField(write_only=True, help_text="JPEG, PNG, GIF or WebP image.")
+    photo = PhotoFileField(write_only=True, help_text=f"The image: {ACCEPTED_NAMES}.")
 
     class Meta(PhotoSerializer.Meta):
         fields = [*PhotoSerializer.Meta.fields, "photo"]

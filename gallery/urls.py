@@ -6,7 +6,6 @@ from rest_framework.routers import DefaultRouter
 from gallery import api, views
 
 
-
 class OptionalSlashRouter(DefaultRouter):
     """/api/photos and /api/photos/ both answer every method, with no redirect (the old API had no slash)."""
 

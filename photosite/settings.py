@@ -73,6 +73,9 @@ TEMPLATES = [
 # checked before reuse, so a restarted server costs one failed check, not an error.
 DATABASES = {"default": env.database("DATABASE_URL")}
 DATABASES["default"].update(CONN_MAX_AGE=env.int("CONN_MAX_AGE", 60, minimum=0), CONN_HEALTH_CHECKS=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails the request in seconds (503) rather than hanging a worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,6 +1,8 @@
 """Reading, editing and deleting photos through the API; auth, CORS, schema and health."""
 
 import io
+import json
+import os
 import re
 from datetime import timedelta
 
@@ -17,7 +19,18 @@ from gallery.tests.test_upload import storages_with
 
 pytestmark = pytest.mark.django_db
 
-PHOTO_KEYS = {"id", "photo_url", "title", "description", "width", "height", "size", "content_type", "created_at", "owner"}
+PHOTO_KEYS = {
+    "id",
+    "photo_url",
+    "title",
+    "description",
+    "width",
+    "height",
+    "size",
+    "content_type",
+    "created_at",
+    "owner",
+}
 
 
 @pytest.fixture
@@ -118,7 +131,9 @@ def test_detail_and_404(client_for, photo):
 
 
 def test_owner_edits_title_and_description(api, photo):
-    response = api.patch(f"/api/photos/{photo.pk}", {"title": "Renamed", "description": "Now with words"}, format="json")
+    response = api.patch(
+        f"/api/photos/{photo.pk}", {"title": "Renamed", "description": "Now with words"}, format="json"
+    )
 
     assert response.status_code == 200
     photo.refresh_from_db()
@@ -231,7 +246,9 @@ def test_openapi_schema_docs_and_browsable_api(client_for):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    assert {"get", "post"} <= set(paths["/api/photos/"]) and {"get", "patch", "delete"} <= set(paths["/api/photos/{id}/"])
+    assert {"get", "post"} <= set(paths["/api/photos/"]) and {"get", "patch", "delete"} <= set(
+        paths["/api/photos/{id}/"]
+    )
     listed = paths["/api/photos/"]["get"]["responses"]["200"]
     list_schema = listed["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert schema.json()["components"]["schemas"][list_schema]["type"] == "array"
@@ -242,8 +259,12 @@ def test_openapi_schema_docs_and_browsable_api(client_for):
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
     assert b"cdn.jsdelivr" not in docs.content, "Swagger UI's files are served locally"
 
-    browsable = client.get("/api/photos/", HTTP_ACCEPT="text/html")
+
+def test_browsable_api_offers_an_upload_form(client_for, alice):
+    browsable = client_for(alice).get("/api/photos/", HTTP_ACCEPT="text/html")
+
     assert browsable.status_code == 200 and b"Photo List" in browsable.content
+    assert b'type="file"' in browsable.content and b'name="photo"' in browsable.content
 
 
 def test_healthz_ok(client_for):
@@ -272,3 +293,31 @@ def test_bulk_delete_and_deleted_owner_remove_the_objects(upload, alice, django_
     with django_capture_on_commit_callbacks(execute=True):
         alice.delete()
     assert keys[2] not in stored_keys() and not Photo.objects.exists()
+
+
+def test_database_down_gets_503_in_json(tmp_path):
+    """A fresh process whose database port is closed: the API and the health check answer 503, never a 500."""
+    from gallery.tests.test_server import free_port
+    from gallery.tests.test_settings import run_django
+
+    code = """
+import json, django
+django.setup()
+from django.test import Client
+client = Client()
+print(json.dumps([(r.status_code, r.json()) for r in (client.get("/api/photos"), client.get("/healthz"))]))
+"""
+    environ = {key: os.environ[key] for key in os.environ if key.startswith("AWS_")}
+    result = run_django(
+        code,
+        tmp_path / "no.env",
+        **environ,
+        SECRET_KEY="test-only",
+        ALLOWED_HOSTS="testserver",
+        DATABASE_URL=f"postgres://nobody@127.0.0.1:{free_port()}/photosite",
+    )
+
+    assert result.returncode == 0, result.stderr
+    (listed, listed_body), (health, health_body) = json.loads(result.stdout)
+    assert (listed, listed_body) == (503, {"detail": "The database is unavailable; try again later."})
+    assert (health, health_body) == (503, {"status": "unavailable", "database": "unavailable", "storage": "ok"})

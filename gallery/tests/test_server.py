@@ -117,7 +117,7 @@ def test_two_gigabyte_body_is_refused_before_it_is_read(server, alice):
     token = Token.objects.create(user=alice).key
     boundary = "photositeboundary"
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"huge.jpg\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="huge.jpg"\r\n'
         "Content-Type: image/jpeg\r\n\r\n"
     ).encode()
     request = (

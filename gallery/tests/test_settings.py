@@ -133,6 +133,8 @@ def test_good_settings_start(tmp_path):
 
 
 def test_debug_may_run_without_a_secret_key(tmp_path):
-    result = run_django("import django; django.setup()", tmp_path / "no.env", **{**GOOD, "SECRET_KEY": "", "DEBUG": "1"})
+    result = run_django(
+        "import django; django.setup()", tmp_path / "no.env", **{**GOOD, "SECRET_KEY": "", "DEBUG": "1"}
+    )
 
     assert result.returncode == 0, result.stderr

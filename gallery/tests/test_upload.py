@@ -6,7 +6,6 @@ import zlib
 
 import pytest
 import requests
-from django.core.files.storage import default_storage
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -20,7 +19,12 @@ KEY_PATTERN = re.compile(r"photos/[0-9a-f]{32}\.(jpg|png|gif|webp)")
 
 @pytest.mark.parametrize(
     ("image_format", "content_type", "extension"),
-    [("JPEG", "image/jpeg", "jpg"), ("PNG", "image/png", "png"), ("GIF", "image/gif", "gif"), ("WEBP", "image/webp", "webp")],
+    [
+        ("JPEG", "image/jpeg", "jpg"),
+        ("PNG", "image/png", "png"),
+        ("GIF", "image/gif", "gif"),
+        ("WEBP", "image/webp", "webp"),
+    ],
 )
 def test_upload_stores_object_and_row(upload, bucket, image_format, content_type, extension):
     content = image_bytes(image_format, size=(64, 48))
@@ -88,7 +92,9 @@ def png_declaring(width, height):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 def truncated(content, keep=0.5):
