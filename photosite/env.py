@@ -7,6 +7,7 @@ one line naming the variable, instead of a traceback at the first request.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from dotenv import dotenv_values
@@ -80,6 +81,16 @@ class Environment:
         if number < minimum:
             raise ConfigError(source, f"must be at least {minimum}, not {number}")
         return number
+
+    def url(self, name, default=REQUIRED):
+        """An http(s) URL such as https://s3.example.com, without a trailing slash."""
+        source, url = self.lookup(name)
+        if url is None:
+            return self.str(name, default)
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ConfigError(source, f"must be an http:// or https:// URL, not {url!r}")
+        return url.rstrip("/")
 
     def list(self, name, default=()):
         """A comma-separated list, blanks dropped."""

@@ -92,7 +92,7 @@ USE_TZ = True
 
 # Object storage (django-storages' S3 backend). The photos' bytes live only here.
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME")
-AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", None)
+AWS_S3_ENDPOINT_URL = env.url("AWS_S3_ENDPOINT_URL", None)
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", None)
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", None)
 # SigV4 URLs name the region; R2 and SeaweedFS accept us-east-1 as well as AWS does.

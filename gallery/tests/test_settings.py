@@ -118,6 +118,8 @@ GOOD = {
         ({"AWS_QUERYSTRING_EXPIRE": "1h"}, "AWS_QUERYSTRING_EXPIRE"),
         ({"GALLERY_ALLOW_ANONYMOUS_UPLOADS": "sometimes"}, "GALLERY_ALLOW_ANONYMOUS_UPLOADS"),
         ({"AWS_S3_ADDRESSING_STYLE": "sideways"}, "AWS_S3_ADDRESSING_STYLE"),
+        ({"AWS_S3_ENDPOINT_URL": "localhost:8333"}, "AWS_S3_ENDPOINT_URL"),
+        ({"S3_ENDPOINT_URL": "ftp://files.example.com"}, "S3_ENDPOINT_URL"),
     ],
 )
 def test_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, change, variable):
