@@ -113,7 +113,7 @@ def test_debug_is_off(server):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_gigabyte_body_is_refused_before_it_is_read(server, alice):
-    """The size limit comes from Content-Length: a 413 arrives after a few kilobytes of a 2 GB body."""
+    """The size limit comes from Content-Length: a 413 arrives after the first kilobyte of a 2 GB body."""
     token = Token.objects.create(user=alice).key
     boundary = "photositeboundary"
     head = (
@@ -129,7 +129,9 @@ def test_two_gigabyte_body_is_refused_before_it_is_read(server, alice):
     host, port = server.removeprefix("http://").split(":")
 
     with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(request + head + b"\xff" * 65536)
+        # Only the start of the body: the server answers without waiting for the rest, and nothing
+        # it leaves unread makes its close a reset that could swallow the response.
+        sock.sendall(request + head + b"\xff" * 1024)
         response = b""
         while chunk := sock.recv(65536):
             response += chunk
