@@ -1,11 +1,17 @@
-"""Fixtures: users with API tokens, image bytes, and the real S3 bucket the tests write to."""
+"""Fixtures and helpers: users with API tokens, image bytes, the real S3 bucket, fresh processes."""
 
 import io
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db import connection
 from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -22,6 +28,37 @@ def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB"):
 def stored_keys():
     """The object keys under photos/ in the real bucket."""
     return {f"photos/{name}" for name in default_storage.listdir("photos")[1]}
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def storages_with(**options):
+    """STORAGES whose default backend has other S3 options; changing STORAGES makes Django build a new storage."""
+    return {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def current_database_url(scheme="postgres"):
+    """A URL of the database these tests run on, for another process."""
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"{scheme}://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def run_django(code, env_file, **environ):
+    """Run Python with photosite's settings in a fresh process whose environment holds only `environ`."""
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "photosite.settings", "ENV_FILE": str(env_file)}
+    env.update(environ)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

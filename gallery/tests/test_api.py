@@ -14,8 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes, stored_keys
-from gallery.tests.test_upload import storages_with
+from gallery.tests.conftest import free_port, image_bytes, run_django, storages_with, stored_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -297,9 +296,6 @@ def test_bulk_delete_and_deleted_owner_remove_the_objects(upload, alice, django_
 
 def test_database_down_gets_503_in_json(tmp_path):
     """A fresh process whose database port is closed: the API and the health check answer 503, never a 500."""
-    from gallery.tests.test_server import free_port
-    from gallery.tests.test_settings import run_django
-
     code = """
 import json, django
 django.setup()

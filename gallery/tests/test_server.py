@@ -13,10 +13,9 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from gallery.tests.conftest import image_bytes
+from gallery.tests.conftest import current_database_url, free_port, image_bytes
 
 pytestmark = pytest.mark.server
 
@@ -36,22 +35,14 @@ def gunicorn(command):
     return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker):
     """gunicorn started from the Procfile's web line, on the test database, with DEBUG off."""
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     port = free_port()
     env = {
         **os.environ,
         "DEBUG": "false",
-        "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": current_database_url(),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or uuid.uuid4().hex,
     }
     command = procfile_command("web")

@@ -1,16 +1,12 @@
 """Configuration: the FastAPI app's .env works unchanged, and bad values stop start-up with one clear line."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
-BASE_DIR = Path(settings.BASE_DIR)
+from gallery.tests.conftest import current_database_url, run_django
 
 PROBE = """
 import json, django
@@ -34,24 +30,13 @@ print(json.dumps({
 """
 
 
-def run_django(code, env_file, **environ):
-    """Run Python with photosite's settings in a fresh process whose environment holds only `environ`."""
-    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "photosite.settings", "ENV_FILE": str(env_file)}
-    env.update(environ)
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
-    )
-
-
 def legacy_env_file(tmp_path):
     """A .env as the FastAPI app read it, pointing at this run's real PostgreSQL and S3."""
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     path = tmp_path / ".env"
     path.write_text(
         "\n".join(
             [
-                f"DATABASE_URL=postgresql+psycopg://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+                f"DATABASE_URL={current_database_url('postgresql+psycopg')}",
                 f"AWS_ACCESS_KEY={settings.AWS_ACCESS_KEY_ID}",
                 f"AWS_SECRET_KEY={settings.AWS_SECRET_ACCESS_KEY}",
                 f"S3_ENDPOINT_URL={settings.AWS_S3_ENDPOINT_URL}",

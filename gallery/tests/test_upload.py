@@ -10,7 +10,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes, stored_keys
+from gallery.tests.conftest import free_port, image_bytes, storages_with, stored_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -194,22 +194,6 @@ def test_longest_allowed_text_fields_are_kept(upload):
     assert len(response.json()["title"]) == 200 and len(response.json()["description"]) == 5000
 
 
-def storages_with(**options):
-    """STORAGES whose default backend has different S3 options; changing STORAGES resets the storage."""
-    return {
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-def unused_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.parametrize(
     "broken",
     [
@@ -218,7 +202,7 @@ def unused_port():
     ],
 )
 def test_storage_failure_gets_503_and_no_row(upload, broken):
-    options = {key: value.format(port=unused_port()) for key, value in broken.items()}
+    options = {key: value.format(port=free_port()) for key, value in broken.items()}
 
     with override_settings(STORAGES=storages_with(**options)):
         response = upload(image_bytes())
