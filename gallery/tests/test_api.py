@@ -49,6 +49,7 @@ def rows_pointing_at(photo, count):
             size=1,
             content_type="image/jpeg",
             created_at=start + timedelta(seconds=n),
+            owner=photo.owner,
         )
         for n in range(count)
     ]
@@ -317,3 +318,14 @@ print(json.dumps([(r.status_code, r.json()) for r in (client.get("/api/photos"),
     (listed, listed_body), (health, health_body) = json.loads(result.stdout)
     assert (listed, listed_body) == (503, {"detail": "The database is unavailable; try again later."})
     assert (health, health_body) == (503, {"status": "unavailable", "database": "unavailable", "storage": "ok"})
+
+
+@pytest.mark.parametrize("limit", [5, 50])
+def test_list_runs_one_query_whatever_the_page_size(client_for, photo, django_assert_num_queries, limit):
+    rows_pointing_at(photo, 60)
+    client = client_for(None)
+
+    with django_assert_num_queries(1):
+        response = client.get(f"/api/photos?limit={limit}")
+
+    assert [item["owner"] for item in response.json()] == ["alice"] * limit
