@@ -36,7 +36,7 @@ def gunicorn(command):
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
+def server(django_db_setup):
     """gunicorn started from the Procfile's web line, on the test database, with DEBUG off."""
     port = free_port()
     env = {
