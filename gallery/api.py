@@ -2,7 +2,6 @@
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -49,8 +48,8 @@ class PhotoPermission(permissions.BasePermission):
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return True
-        if request.method == "POST" and settings.GALLERY_ALLOW_ANONYMOUS_UPLOADS:
-            return True
+        if request.method == "POST":
+            return Photo.can_be_uploaded_by(request.user)
         return request.user.is_authenticated
 
     def has_object_permission(self, request, view, obj):

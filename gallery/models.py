@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import DatabaseError, models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
 
 from gallery.storage import StorageUnavailable, delete_after_commit, storage_errors
@@ -31,34 +32,11 @@ def title_from_filename(filename):
 
 class PhotoManager(models.Manager):
     def create_from_upload(self, image, *, title="", description="", owner=None):
-        """Store a DetectedImage in S3, then record it; leave no object without a row, nor a row without an object.
-
-        Raises StorageUnavailable when S3 fails and DatabaseError when the database does.
-        """
-        photo = self.model(
-            title=title or title_from_filename(image.file.name),
-            description=description,
-            width=image.width,
-            height=image.height,
-            size=image.file.size,
-            content_type=image.content_type,
-            owner=owner if owner is not None and owner.is_authenticated else None,
-        )
-        storage = photo.image.storage
-        # django-storages prefers a file's own content_type, which for an upload is the client's claim.
-        image.file.content_type = image.content_type
-        with storage_errors():
-            photo.image.name = storage.save(new_photo_key(image.extension), image.file)
-        try:
-            with transaction.atomic():
-                photo.save()
-        except DatabaseError:
-            try:
-                with storage_errors():
-                    storage.delete(photo.image.name)
-            except StorageUnavailable:
-                pass  # Logged by storage_errors; nothing more can be done for this object now.
-            raise
+        """A new photo made from a DetectedImage: see Photo.save_upload."""
+        if owner is not None and not owner.is_authenticated:
+            owner = None  # Nobody owns an anonymous upload.
+        photo = self.model(title=title, description=description, owner=owner)
+        photo.save_upload(image)
         return photo
 
 
@@ -89,6 +67,40 @@ class Photo(models.Model):
 
     def __str__(self):
         return self.title or f"Photo {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("photo", args=[self.pk])
+
+    def save_upload(self, image):
+        """Store a DetectedImage in S3 as this new photo's original, then insert the row.
+
+        Leaves no object without a row, nor a row without an object. Raises StorageUnavailable
+        when S3 fails and DatabaseError when the database does.
+        """
+        self.title = self.title or title_from_filename(image.file.name)
+        self.width, self.height = image.width, image.height
+        self.size = image.file.size
+        self.content_type = image.content_type
+        storage = self.image.storage
+        # django-storages prefers a file's own content_type, which for an upload is the client's claim.
+        image.file.content_type = image.content_type
+        with storage_errors():
+            self.image.name = storage.save(new_photo_key(image.extension), image.file)
+        try:
+            with transaction.atomic():
+                self.save()
+        except DatabaseError:
+            try:
+                with storage_errors():
+                    storage.delete(self.image.name)
+            except StorageUnavailable:
+                pass  # Logged by storage_errors; nothing more can be done for this object now.
+            raise
+
+    @staticmethod
+    def can_be_uploaded_by(user):
+        """Logged-in users upload; anyone does when GALLERY_ALLOW_ANONYMOUS_UPLOADS is on."""
+        return user.is_authenticated or settings.GALLERY_ALLOW_ANONYMOUS_UPLOADS
 
     def can_be_changed_by(self, user):
         """Only its owner and staff may edit or delete a photo; nobody owns an anonymous upload."""
