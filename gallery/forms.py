@@ -1,0 +1,51 @@
+"""Forms of the pages and the admin: upload (with the same validation as the API) and edit."""
+
+from django import forms
+from django.conf import settings
+
+from gallery.images import ACCEPTED_FORMATS, ACCEPTED_NAMES, detect_image
+from gallery.models import Photo
+
+
+class ImageUploadField(forms.FileField):
+    """A file field whose cleaned value is a DetectedImage: the bytes decoded as an accepted image."""
+
+    widget = forms.FileInput(attrs={"accept": ",".join(content_type for content_type, _ in ACCEPTED_FORMATS.values())})
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        return detect_image(upload) if upload else upload
+
+
+class PhotoUploadForm(forms.ModelForm):
+    """A new photo: the image file, with an optional title and description.
+
+    save() stores the image through Photo.save_upload, the path the API takes too.
+    """
+
+    photo = ImageUploadField(label="Photo")
+
+    class Meta:
+        model = Photo
+        fields = ["photo", "title", "description"]
+        help_texts = {"title": "Leave it empty to use the file's name."}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["photo"].help_text = f"{ACCEPTED_NAMES}, up to {settings.GALLERY_MAX_UPLOAD_MB} MB each."
+
+    def save(self, commit=True):
+        photo = super().save(commit=False)
+        if commit:
+            photo.save_upload(self.cleaned_data["photo"])
+        return photo
+
+
+class PhotoEditForm(forms.ModelForm):
+    """What the owner of a photo may change: its title and description."""
+
+    class Meta:
+        model = Photo
+        fields = ["title", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
