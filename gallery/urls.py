@@ -1,4 +1,4 @@
-"""URLs of the gallery: the API router and the health check."""
+"""URLs of the gallery: its pages, the API router and the health check."""
 
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
@@ -19,6 +19,11 @@ router = OptionalSlashRouter()
 router.register("photos", api.PhotoViewSet, basename="photo")
 
 urlpatterns = [
+    path("", views.gallery, name="gallery"),
+    path("photos/<int:pk>/", views.photo_detail, name="photo"),
+    path("photos/<int:pk>/delete/", views.photo_delete, name="photo-delete"),
+    path("upload/", views.upload, name="upload"),
+    path("accounts/signup/", views.signup, name="signup"),
     path("api/", include(router.urls)),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,15 +1,120 @@
-"""Plain Django views: the health check."""
+"""The site's pages (gallery, photo, upload, sign-up) and the health check.
+
+Views read the request and hand the work to the forms and the model, the same code the API and the admin use.
+"""
 
 import logging
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
 
+from gallery.api import LinkHeaderCursorPagination
+from gallery.forms import PhotoEditForm, PhotoUploadForm
+from gallery.models import Photo
 from gallery.storage import StorageUnavailable, check_bucket
+from gallery.uploads import max_upload_bytes
 
 logger = logging.getLogger(__name__)
+
+
+@require_safe
+def gallery(request):
+    """The photos, newest first, a page at a time, with the API's cursor in the next and previous links."""
+    paginator = LinkHeaderCursorPagination()
+    try:
+        photos = paginator.paginate_queryset(Photo.objects.select_related("owner"), Request(request))
+    except NotFound:
+        raise Http404("No such page of photos.") from None
+    return render(
+        request,
+        "gallery/gallery.html",
+        {"photos": photos, "next_url": paginator.get_next_link(), "previous_url": paginator.get_previous_link()},
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def photo_detail(request, pk):
+    """One photo, large, with what is known about it; its owner and staff may edit the title and description."""
+    photo = get_object_or_404(Photo.objects.select_related("owner"), pk=pk)
+    can_change = photo.can_be_changed_by(request.user)
+    form = PhotoEditForm(instance=photo) if can_change else None
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied("Only the photo's owner can change it.")
+        form = PhotoEditForm(request.POST, instance=photo)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your changes are saved.")
+            return redirect(photo)
+    return render(request, "gallery/photo_detail.html", {"photo": photo, "form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def photo_delete(request, pk):
+    """Ask, then delete a photo; its object in S3 goes with it."""
+    photo = get_object_or_404(Photo, pk=pk)
+    if not photo.can_be_changed_by(request.user):
+        raise PermissionDenied("Only the photo's owner can delete it.")
+    if request.method == "POST":
+        photo.delete()
+        messages.success(request, f"Deleted “{photo}”.")
+        return redirect("gallery")
+    return render(request, "gallery/photo_confirm_delete.html", {"photo": photo})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def upload(request):
+    """The upload form: a plain multipart POST of one photo, which upload.js turns into a multi-file drop zone.
+
+    An invalid form is shown again with 200, as Django's generic views do; a storage failure with 503.
+    """
+    if not Photo.can_be_uploaded_by(request.user):
+        if request.method == "POST":
+            raise PermissionDenied("Log in to upload photos.")
+        return redirect_to_login(request.get_full_path())
+    form = PhotoUploadForm()
+    status = 200
+    if request.method == "POST":
+        form = PhotoUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            form.instance.owner = request.user if request.user.is_authenticated else None
+            try:
+                photo = form.save()
+            except StorageUnavailable as error:
+                form.add_error(None, str(error))
+                status = 503
+            else:
+                messages.success(request, f"Uploaded “{photo}”.")
+                return redirect(photo)
+    context = {"form": form, "max_upload_bytes": max_upload_bytes(), "max_upload_mb": settings.GALLERY_MAX_UPLOAD_MB}
+    return render(request, "gallery/upload.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def signup(request):
+    """Create an account and log in with it; switched off by GALLERY_OPEN_SIGNUP=false."""
+    if not settings.GALLERY_OPEN_SIGNUP:
+        raise Http404("Sign-up is closed on this site.")
+    if request.user.is_authenticated:
+        return redirect("gallery")
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}. Your account is ready.")
+        return redirect("upload")
+    return render(request, "registration/signup.html", {"form": form})
 
 
 @never_cache

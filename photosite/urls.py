@@ -1,16 +1,16 @@
-"""Root URLs: the gallery, the API schema and docs, and the admin."""
+"""Root URLs: the gallery, accounts, the API schema and docs, and the admin."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("", include("gallery.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
-    # The gallery's own pages come later; until then the browsable API is the front page.
-    path("", RedirectView.as_view(url="/api/", permanent=False)),
 ]

@@ -10,19 +10,29 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from gallery.images import detect_image
+from gallery.models import Photo
 
-def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB"):
+
+def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", colour=(200, 80, 40)):
     """A small real image in the given Pillow format."""
-    image = Image.new(mode, size, color=128 if mode in {"L", "P"} else (200, 80, 40))
+    image = Image.new(mode, size, color=128 if mode in {"L", "P"} else colour)
     buffer = io.BytesIO()
     image.save(buffer, format=image_format)
     return buffer.getvalue()
+
+
+def stored_photo(owner, name="photo.jpg", content=None, **fields):
+    """A photo stored the way every upload is, through detect_image and create_from_upload."""
+    upload = SimpleUploadedFile(name, content or image_bytes(), content_type="image/jpeg")
+    return Photo.objects.create_from_upload(detect_image(upload), owner=owner, **fields)
 
 
 def stored_keys():

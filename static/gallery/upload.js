@@ -1,0 +1,175 @@
+// The upload page's drop zone: several files at once, each with a preview, a progress bar and its own result.
+// Without this script the page's form still works as a plain multipart POST of one photo to /upload/.
+(function () {
+  "use strict";
+
+  const form = document.getElementById("upload-form");
+  if (!form || !window.XMLHttpRequest || !window.FormData) return;
+
+  const dropzone = document.getElementById("dropzone");
+  const input = form.querySelector("input[type=file]");
+  const list = document.getElementById("upload-list");
+  const summary = document.getElementById("upload-summary");
+  const apiUrl = form.dataset.apiUrl;
+  const maxBytes = Number(form.dataset.maxBytes);
+  const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const SIMULTANEOUS_UPLOADS = 2;
+
+  const queue = [];
+  let running = 0;
+  let uploaded = 0;
+  let failed = 0;
+
+  form.classList.add("js-upload");
+  input.multiple = true;
+  const title = dropzone.querySelector(".dropzone__title");
+  title.textContent = title.dataset.jsText;
+  // Here the title and description come before the drop zone (see site.css) and go with every file dropped.
+  const titleHelp = document.getElementById("id_title_helptext");
+  if (titleHelp) titleHelp.textContent = "Given to each photo you add next; leave it empty to use each file's name.";
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // The API answers errors as {"field": ["message", ...]} or {"detail": "message"}.
+  function errorMessage(xhr) {
+    let body = null;
+    try {
+      body = JSON.parse(xhr.responseText);
+    } catch (ignored) {
+      // Not JSON: a proxy's error page, say.
+    }
+    if (body && typeof body === "object") {
+      if (typeof body.detail === "string") return body.detail;
+      for (const messages of Object.values(body)) {
+        if (Array.isArray(messages) && messages.length) return String(messages[0]);
+      }
+    }
+    return `The upload failed (HTTP ${xhr.status}).`;
+  }
+
+  function addItem(file) {
+    const item = element("li", "upload-item");
+    const preview = element("div", "upload-item__preview");
+    if (file.type.startsWith("image/")) {
+      const img = element("img");
+      img.alt = "";
+      img.src = URL.createObjectURL(file);
+      img.addEventListener("load", () => URL.revokeObjectURL(img.src));
+      img.addEventListener("error", () => img.remove());
+      preview.append(img);
+    }
+    const body = element("div", "upload-item__body");
+    const name = element("p", "upload-item__name", file.name);
+    const progress = element("progress", "upload-item__progress");
+    progress.max = 100;
+    progress.value = 0;
+    progress.setAttribute("aria-label", `Upload progress of ${file.name}`);
+    const status = element("p", "upload-item__status", "Waiting…");
+    body.append(name, progress, status);
+    item.append(preview, body);
+    list.append(item);
+    return { file, item, progress, status };
+  }
+
+  function settle(entry, ok, message, link) {
+    entry.item.classList.add(ok ? "upload-item--done" : "upload-item--failed");
+    entry.status.textContent = message;
+    if (ok) {
+      entry.progress.value = 100;
+      entry.status.append(" ", link);
+      uploaded++;
+    } else {
+      failed++;
+    }
+  }
+
+  function send(entry) {
+    running++;
+    entry.status.textContent = "Uploading…";
+    const data = new FormData();
+    data.append("photo", entry.file);
+    for (const field of ["title", "description"]) {
+      const value = form.elements[field].value.trim();
+      if (value) data.append(field, value);
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", apiUrl);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) {
+        entry.progress.value = Math.round((event.loaded / event.total) * 100);
+        entry.status.textContent = `Uploading… ${entry.progress.value}%`;
+      }
+    });
+    xhr.addEventListener("load", () => {
+      if (xhr.status === 201) {
+        const photo = JSON.parse(xhr.responseText);
+        const link = element("a", null, `View “${photo.title || "photo"}”`);
+        link.href = `/photos/${photo.id}/`;
+        settle(entry, true, "Uploaded.", link);
+      } else {
+        settle(entry, false, errorMessage(xhr));
+      }
+    });
+    xhr.addEventListener("error", () => settle(entry, false, "The upload failed: the connection was lost."));
+    xhr.addEventListener("loadend", () => {
+      running--;
+      next();
+    });
+    xhr.send(data);
+  }
+
+  function next() {
+    while (running < SIMULTANEOUS_UPLOADS && queue.length) {
+      send(queue.shift());
+    }
+    if (running === 0 && !queue.length) {
+      summary.hidden = false;
+      summary.textContent = `${uploaded} uploaded${failed ? `, ${failed} failed` : ""}. `;
+      const link = element("a", null, "See the gallery");
+      link.href = "/";
+      summary.append(link);
+    }
+  }
+
+  function accept(files) {
+    summary.hidden = true;
+    for (const file of files) {
+      const entry = addItem(file);
+      if (file.size > maxBytes) {
+        // The server would refuse it too, but only after the browser had sent all of it.
+        settle(entry, false, `The file is too large: the limit is ${form.dataset.maxMb} MB.`);
+      } else {
+        queue.push(entry);
+      }
+    }
+    next();
+  }
+
+  input.addEventListener("change", () => {
+    accept(Array.from(input.files));
+    input.value = "";
+  });
+
+  for (const type of ["dragenter", "dragover"]) {
+    dropzone.addEventListener(type, (event) => {
+      event.preventDefault();
+      dropzone.classList.add("dropzone--over");
+    });
+  }
+  for (const type of ["dragleave", "drop"]) {
+    dropzone.addEventListener(type, () => dropzone.classList.remove("dropzone--over"));
+  }
+  dropzone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    accept(Array.from(event.dataTransfer.files));
+  });
+  // Pressing Enter in the title or description must not submit the plain form in this mode.
+  form.addEventListener("submit", (event) => event.preventDefault());
+})();
