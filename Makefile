@@ -8,7 +8,7 @@ STACK := $(BIN)/python scripts/stack.py
 # What `make run` and `make manage` use unless the environment or .env says otherwise.
 DEV_DEFAULTS := --default DEBUG=true --default DATABASE_URL=sqlite:///var/db.sqlite3 --default AWS_STORAGE_BUCKET_NAME=photos
 
-.PHONY: install run manage test lint postgresql clean
+.PHONY: install run manage test lint postgresql chromium clean
 
 install: $(VENV)/.installed
 
@@ -29,7 +29,8 @@ manage: install
 
 # The suite runs on its own PostgreSQL and S3 (started here, on free ports, thrown away
 # afterwards) unless DATABASE_URL and AWS_S3_ENDPOINT_URL are set. It ignores .env.
-test: install postgresql
+# The browser tests drive Debian's Chromium (installed here when missing).
+test: install postgresql chromium
 	$(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -43,5 +44,12 @@ postgresql:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi
 
+# Playwright's own browser download cannot be reached from CI, so the browser tests use Debian's package.
+chromium:
+	@if ! [ -x /usr/bin/chromium ]; then \
+		echo "Installing Chromium from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache test-artifacts
