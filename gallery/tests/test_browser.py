@@ -191,6 +191,8 @@ def test_a_bad_file_shows_the_apis_error_while_a_good_one_uploads(page, site, pr
     expect(bad).to_have_class(re.compile("upload-item--failed"))
     expect(good.locator(".upload-item__status")).to_contain_text("Uploaded.", timeout=20_000)
     expect(page.locator("#upload-summary")).to_have_text("1 uploaded, 1 failed. See the gallery")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "upload-results-1280.png", full_page=True)
     assert list(Photo.objects.values_list("title", flat=True)) == ["good"]
     assert len(stored_keys() - bucket) == 1
     # The refused upload is the only request that did not succeed.

@@ -24,9 +24,6 @@
   input.multiple = true;
   const title = dropzone.querySelector(".dropzone__title");
   title.textContent = title.dataset.jsText;
-  // Here the title and description come before the drop zone (see site.css) and go with every file dropped.
-  const titleHelp = document.getElementById("id_title_helptext");
-  if (titleHelp) titleHelp.textContent = "Given to each photo you add next; leave it empty to use each file's name.";
 
   function element(tag, className, text) {
     const node = document.createElement(tag);
@@ -34,6 +31,14 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
+
+  // The title and description go with every file added after them, so they fold away above the drop zone.
+  const details = element("details", "upload-details");
+  details.append(element("summary", null, "Title and description (optional)"));
+  for (const name of ["title", "description"]) details.append(form.elements[name].closest(".field"));
+  dropzone.before(details);
+  document.getElementById("id_title_helptext").textContent =
+    "Given to each photo you add next; leave it empty to use each file's name.";
 
   // The API answers errors as {"field": ["message", ...]} or {"detail": "message"}.
   function errorMessage(xhr) {
