@@ -289,6 +289,31 @@ def test_screenshots_of_the_main_pages(browser, site, make_user, width):
         page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
         # Nothing sticks out sideways: the page is no wider than the window.
         assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways at {width}px"
+        assert unlabelled_inputs(page) == [], name
 
+    # The drop zone is reached from the keyboard, and shows that it has the focus.
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "id_photo":
+            break
+    assert page.evaluate("document.activeElement.id") == "id_photo", "Tab never reaches the drop zone"
+    assert page.eval_on_selector("#dropzone", "zone => getComputedStyle(zone).outlineStyle") == "solid"
     assert problems == []
     context.close()
+
+
+def unlabelled_inputs(page):
+    """The visible form controls that have neither a label nor an aria-label."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), textarea, select')]
+            .filter((control) => !control.labels.length && !control.getAttribute('aria-label'))
+            .map((control) => control.outerHTML)"""
+    )
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/signup/"])
+def test_account_pages_label_every_input(page, site, problems, path):
+    page.goto(f"{site}{path}")
+
+    assert unlabelled_inputs(page) == []
+    assert problems == []
