@@ -4,7 +4,6 @@ Also removes the location an image's metadata records (see without_location), lo
 """
 
 import dataclasses
-import io
 import mmap
 import re
 import struct
@@ -170,7 +169,7 @@ def without_location(image):
         if pieces is None:
             return image
         # A file like an upload's: in memory while small, on disk when large.
-        copy = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+        copy = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115 (returned)
         for piece in pieces:
             if isinstance(piece, bytes):
                 copy.write(piece)
@@ -335,6 +334,7 @@ def _webp_pieces(data):
         vp8x = chunks[flags_at]
         has_exif = any(isinstance(chunk, bytes) and chunk.startswith(b"EXIF") for chunk in chunks)
         flags = (data[vp8x.start + 8] & ~0x0C) | (0x08 if has_exif else 0)
-        chunks[flags_at] = bytes(data[vp8x.start : vp8x.start + 8]) + bytes([flags]) + bytes(data[vp8x.start + 9 : vp8x.stop])
+        start, stop = vp8x.start, vp8x.stop
+        chunks[flags_at] = b"".join((data[start : start + 8], bytes([flags]), data[start + 9 : stop]))
     size = 4 + sum(len(c) if isinstance(c, bytes) else c.stop - c.start for c in chunks)
     return [b"RIFF" + struct.pack("<I", size) + b"WEBP", *chunks]

@@ -14,3 +14,6 @@ urlpatterns = [
     # The gallery's own pages come later; until then the browsable API is the front page.
     path("", RedirectView.as_view(url="/api/", permanent=False)),
 ]
+
+# API clients get JSON for paths that match no URL under /api/, as for the ones that do.
+handler404 = "gallery.api.not_found"
