@@ -39,7 +39,7 @@ SMALLEST_DRAFT = (1, 1)
 # refused from its header, whatever GALLERY_MAX_PIXELS allows: a decoder that must hold every
 # pixel (PNG, GIF, WebP) or every DCT coefficient (progressive or multi-scan JPEG) gets a
 # lower pixel limit (decode_bytes_per_pixel), proved by the worker memory test.
-DECODE_BUDGET_BYTES = 160 * 1024 * 1024
+DECODE_BUDGET_BYTES = 160_000_000
 # Pillow's in-memory bytes per pixel, by image mode; the other modes take four.
 MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 # Measured with Pillow 13: libwebp's animation decoder (the only one Pillow uses) keeps two
@@ -111,7 +111,7 @@ def too_many_pixels(max_pixels, width=None, height=None):
     return ValidationError(
         "This image has %(size)s; the limit is %(limit)s million pixels.",
         code="too_many_pixels",
-        params={"size": size, "limit": f"{max_pixels / 1_000_000:g}"},
+        params={"size": size, "limit": f"{max_pixels / 1_000_000:.3g}"},
     )
 
 
