@@ -80,7 +80,8 @@ def detect_image(file, max_pixels=None, keep_location=None):
     try:
         with Image.open(file, formats=OPENED_FORMATS) as image:
             width, height = image.size
-            limit = min(max_pixels, DECODE_BUDGET_BYTES // max(1, decode_bytes_per_pixel(image, file)))
+            bytes_per_pixel = decode_bytes_per_pixel(image, file)
+            limit = min(max_pixels, int(DECODE_BUDGET_BYTES // bytes_per_pixel)) if bytes_per_pixel else max_pixels
             if width * height > limit:
                 raise too_many_pixels(limit, width, height)
             image.draft(image.mode, SMALLEST_DRAFT)
@@ -99,6 +100,7 @@ def detect_image(file, max_pixels=None, keep_location=None):
 
 
 def invalid_image():
+    """The error for bytes that are not a whole image of an accepted format."""
     return ValidationError(
         "Upload a valid image: %(accepted)s. This file is not one, or it is damaged.",
         code="invalid_image",

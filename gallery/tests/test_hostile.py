@@ -137,6 +137,21 @@ def test_hostile_file(upload, bucket, name):
 
 
 @pytest.mark.django_db
+def test_multi_scan_jpeg_gets_a_lower_limit_than_a_single_scan_one(upload, bucket):
+    """A progressive CMYK JPEG keeps 8 bytes of coefficients per pixel while it decodes; a baseline one next to none."""
+    image = Image.new("CMYK", sized(DECODE_BUDGET_BYTES // 8 + 50_000))
+
+    progressive = upload(saved(image, "JPEG", progressive=True))
+    baseline = upload(saved(image, "JPEG"))
+
+    assert progressive.status_code == 400
+    assert progressive.json()["photo"] == [
+        f"This image has {image.width} x {image.height} pixels; the limit is 20 million pixels."
+    ]
+    assert baseline.status_code == 201 and Photo.objects.get().width == image.width
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "filename",
     ["../../../etc/passwd.jpg", "..\\..\\boot.ini.jpg", "nul\x00byte.jpg", "x" * 300 + ".jpg", "\u202egpj.exe.jpg"],
