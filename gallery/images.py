@@ -18,17 +18,13 @@ from django.core.files import File
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 # Pillow format name -> (Content-Type stored with the object, extension of its key).
-# MPO is a JPEG with more images after its end (phones' depth and gain maps); browsers show the first.
 ACCEPTED_FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
-    "MPO": ("image/jpeg", "jpg"),
     "PNG": ("image/png", "png"),
     "GIF": ("image/gif", "gif"),
     "WEBP": ("image/webp", "webp"),
 }
 ACCEPTED_NAMES = "JPEG, PNG, GIF or WebP"
-# The formats Pillow is asked to try; its JPEG plugin opens MPO files itself.
-OPENED_FORMATS = ["JPEG", "PNG", "GIF", "WEBP"]
 
 # Decoding is what proves the data whole. A JPEG is decoded in draft mode at 1/8
 # scale: every byte of it is still read, for a seventh of the time and 1/64 of the memory.
@@ -78,7 +74,7 @@ def detect_image(file, max_pixels=None, keep_location=None):
         raise ValidationError("The submitted file is empty.", code="empty")
     file.seek(0)
     try:
-        with Image.open(file, formats=OPENED_FORMATS) as image:
+        with Image.open(file, formats=list(ACCEPTED_FORMATS)) as image:
             width, height = image.size
             bytes_per_pixel = decode_bytes_per_pixel(image, file)
             limit = min(max_pixels, int(DECODE_BUDGET_BYTES // bytes_per_pixel)) if bytes_per_pixel else max_pixels
@@ -86,7 +82,9 @@ def detect_image(file, max_pixels=None, keep_location=None):
                 raise too_many_pixels(limit, width, height)
             image.draft(image.mode, SMALLEST_DRAFT)
             image.load()
-            image_format = image.format
+            # Pillow calls a JPEG with more images after its end (phones' depth and gain maps) MPO;
+            # it is a JPEG, and browsers show its first image.
+            image_format = "JPEG" if image.format == "MPO" else image.format
     except Image.DecompressionBombError:
         # Pillow's own guard, set to the same limit in GalleryConfig.ready(), refuses at twice it.
         raise too_many_pixels(max_pixels) from None
@@ -160,7 +158,7 @@ def without_location(image):
     The copy keeps the pixels' bytes and other EXIF (orientation, camera, time taken). A rendition step
     can call it too. Raises ValidationError if the metadata cannot be read.
     """
-    rewrite = {"JPEG": _jpeg_pieces, "MPO": _jpeg_pieces, "PNG": _png_pieces, "WEBP": _webp_pieces}.get(image.format)
+    rewrite = {"JPEG": _jpeg_pieces, "PNG": _png_pieces, "WEBP": _webp_pieces}.get(image.format)
     if rewrite is None:
         return image
     with _contents(image.file) as data:
