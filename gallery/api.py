@@ -4,7 +4,10 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.http import JsonResponse
+from django.views import defaults
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -65,7 +68,32 @@ LINK_HEADER = OpenApiParameter(
 )
 
 
-@extend_schema_view(list=extend_schema(parameters=[LINK_HEADER]))
+ERRORS = {
+    400: "Invalid input: messages under the names of the fields at fault, or under detail.",
+    401: "Not logged in: detail says so.",
+    403: "Not allowed (not the owner, or a session without its CSRF token): detail says why.",
+    404: "No such photo, or a stale page cursor.",
+    413: "The upload is larger than GALLERY_MAX_UPLOAD_MB.",
+    503: "The database or the photo storage is unavailable; try again later.",
+}
+
+
+def with_errors(success, *codes):
+    """The responses of one operation: its success and the JSON errors it can answer."""
+    return {**success, **{code: OpenApiResponse(OpenApiTypes.OBJECT, description=ERRORS[code]) for code in codes}}
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[LINK_HEADER], responses=with_errors({200: PhotoSerializer(many=True)}, 404, 503)),
+    create=extend_schema(
+        # A file cannot travel in JSON or a urlencoded form.
+        request={"multipart/form-data": PhotoUploadSerializer},
+        responses=with_errors({201: PhotoUploadSerializer}, 400, 401, 403, 413, 503),
+    ),
+    retrieve=extend_schema(responses=with_errors({200: PhotoSerializer}, 404, 503)),
+    partial_update=extend_schema(responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 503)),
+    destroy=extend_schema(responses=with_errors({204: None}, 401, 403, 404, 503)),
+)
 class PhotoViewSet(viewsets.ModelViewSet):
     """Photos, newest first. Upload with multipart/form-data: photo (required), title, description."""
 
@@ -111,3 +139,10 @@ def exception_handler(exc, context):
         logger.warning("database unavailable: %s", exc)
         exc = ServiceUnavailable("The database is unavailable; try again later.")
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception):
+    """Django's 404 handler: JSON under /api/ (an id the router cannot match, say), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -11,10 +11,13 @@ class GalleryConfig(AppConfig):
     verbose_name = "Gallery"
 
     def ready(self):
-        from PIL import Image
+        from PIL import Image, PngImagePlugin
 
         # Pillow's own decompression-bomb guard follows the gallery's limit: it
         # refuses outright at twice the limit, and the gallery refuses the rest
         # itself from the header, so Pillow's warning below that is only noise.
         Image.MAX_IMAGE_PIXELS = settings.GALLERY_MAX_PIXELS
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # A PNG's text chunks are held in memory as they are read: 4 MB of them (Pillow allows 64)
+        # is far more than real metadata needs; beyond it Pillow raises ValueError, and the upload gets 400.
+        PngImagePlugin.MAX_TEXT_MEMORY = 4 * PngImagePlugin.MAX_TEXT_CHUNK

@@ -9,9 +9,20 @@ from gallery.models import Photo
 
 
 class PhotoFileField(serializers.FileField):
-    """A file field whose value is a DetectedImage: the bytes decoded as an accepted image."""
+    """A file field whose value is a DetectedImage: the bytes decoded as an accepted image.
+
+    A request with two files in the field is refused: DRF would silently keep the last.
+    """
+
+    default_error_messages = {"multiple": "Send one file in this field, not several."}
+
+    def get_value(self, dictionary):
+        files = dictionary.getlist(self.field_name) if hasattr(dictionary, "getlist") else []
+        return files if len(files) > 1 else super().get_value(dictionary)
 
     def to_internal_value(self, data):
+        if isinstance(data, list):
+            self.fail("multiple")
         return detect_image(super().to_internal_value(data))
 
 

@@ -14,3 +14,6 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# API clients get JSON for paths that match no URL under /api/, as for the ones that do.
+handler404 = "gallery.api.not_found"

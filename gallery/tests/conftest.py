@@ -2,23 +2,33 @@
 
 import io
 import os
+import shlex
 import socket
+import struct
 import subprocess
 import sys
+import time
+import uuid
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
-from PIL import Image
+from PIL import ExifTags, Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from gallery.images import detect_image
 from gallery.models import Photo
+
+BASE_DIR = Path(settings.BASE_DIR)
 
 
 def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", colour=(200, 80, 40)):
@@ -33,6 +43,23 @@ def stored_photo(owner, name="photo.jpg", content=None, **fields):
     """A photo stored the way every upload is, through detect_image and create_from_upload."""
     upload = SimpleUploadedFile(name, content or image_bytes(), content_type="image/jpeg")
     return Photo.objects.create_from_upload(detect_image(upload), owner=owner, **fields)
+
+
+def png_chunk(kind, data):
+    """One PNG chunk: length, type, data and CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def photo_exif():
+    """EXIF as a phone writes it: orientation, camera, time taken, and where the photo was taken."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "Phonemaker"
+    exif[ExifTags.Base.Model] = "Phone 12"
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2024:07:14 18:30:05"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps.update({1: "N", 2: (48.0, 51.0, 29.6), 3: "E", 4: (2.0, 17.0, 40.2)})
+    return exif
 
 
 def stored_keys():
@@ -130,3 +157,54 @@ def upload(api):
         return (client or api).post("/api/photos", {"photo": file, **fields}, format="multipart", **headers)
 
     return post
+
+
+def procfile_command(process):
+    for line in (BASE_DIR / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return shlex.split(command)
+    raise AssertionError(f"no {process} process in the Procfile")
+
+
+def gunicorn(command):
+    """The Procfile's command with this virtualenv's gunicorn."""
+    return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
+
+
+@contextmanager
+def running_gunicorn(**environ):
+    """gunicorn started from the Procfile's web line, on the test database, with DEBUG off: (base URL, process)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "DATABASE_URL": current_database_url(),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or uuid.uuid4().hex,
+        **environ,
+    }
+    command = procfile_command("web")
+    assert command[:2] == ["gunicorn", "photosite.wsgi"]
+    process = subprocess.Popen([*gunicorn(command), "--bind", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, "gunicorn exited"
+                assert time.monotonic() < deadline, "gunicorn did not answer"
+                time.sleep(0.2)
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup):
+    """The base URL of gunicorn as deployed (see running_gunicorn)."""
+    with running_gunicorn() as (base, _):
+        yield base

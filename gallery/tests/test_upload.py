@@ -10,7 +10,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.conftest import free_port, image_bytes, storages_with, stored_keys
+from gallery.tests.conftest import free_port, image_bytes, png_chunk, storages_with, stored_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -87,13 +87,12 @@ def test_default_title_is_the_file_name_without_control_characters(upload):
 
 def png_declaring(width, height):
     """A tiny but well-formed PNG whose header declares width x height pixels."""
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + png_chunk(b"IEND", b"")
     )
 
 
