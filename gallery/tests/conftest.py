@@ -1,12 +1,17 @@
-"""Fixtures and helpers: users with API tokens, image bytes, the real S3 bucket, fresh processes."""
+"""Fixtures and helpers: users with API tokens, image bytes, the real S3 bucket, fresh processes, gunicorn."""
 
+import contextlib
 import io
 import os
+import shlex
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
@@ -59,6 +64,55 @@ def run_django(code, env_file, **environ):
     return subprocess.run(
         [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def procfile_command(process):
+    """The command of a Procfile line, split as a shell would."""
+    for line in (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return shlex.split(command)
+    raise AssertionError(f"no {process} process in the Procfile")
+
+
+def gunicorn(command):
+    """The Procfile's command with this virtualenv's gunicorn."""
+    return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
+
+
+def start_gunicorn(env, log=None):
+    """gunicorn from the Procfile's web line on a free port, with env; return (process, base URL) once it answers."""
+    port = free_port()
+    command = procfile_command("web")
+    assert command[:2] == ["gunicorn", "photosite.wsgi"]
+    with open(log, "ab") if log else contextlib.nullcontext() as output:
+        process = subprocess.Popen(
+            [*gunicorn(command), "--bind", f"127.0.0.1:{port}"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=10)
+                return process, base
+            except requests.ConnectionError:
+                assert process.poll() is None, "gunicorn exited"
+                assert time.monotonic() < deadline, "gunicorn did not answer"
+                time.sleep(0.2)
+    except BaseException:
+        stop_gunicorn(process)
+        raise
+
+
+def stop_gunicorn(process):
+    """Stop gunicorn gracefully: its master waits for the workers."""
+    process.terminate()
+    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session", autouse=True)

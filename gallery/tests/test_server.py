@@ -1,13 +1,9 @@
 """The app as deployed: gunicorn per the Procfile, DEBUG off, whitenoise serving the static files."""
 
 import os
-import shlex
 import socket
 import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,52 +11,31 @@ from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from rest_framework.authtoken.models import Token
 
-from gallery.tests.conftest import current_database_url, free_port, image_bytes
+from gallery.tests.conftest import (
+    current_database_url,
+    free_port,
+    gunicorn,
+    image_bytes,
+    procfile_command,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 pytestmark = pytest.mark.server
-
-BASE_DIR = Path(settings.BASE_DIR)
-
-
-def procfile_command(process):
-    for line in (BASE_DIR / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            return shlex.split(command)
-    raise AssertionError(f"no {process} process in the Procfile")
-
-
-def gunicorn(command):
-    """The Procfile's command with this virtualenv's gunicorn."""
-    return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
 
 
 @pytest.fixture(scope="module")
 def server(django_db_setup):
     """gunicorn started from the Procfile's web line, on the test database, with DEBUG off."""
-    port = free_port()
     env = {
         **os.environ,
         "DEBUG": "false",
         "DATABASE_URL": current_database_url(),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or uuid.uuid4().hex,
     }
-    command = procfile_command("web")
-    assert command[:2] == ["gunicorn", "photosite.wsgi"]
-    process = subprocess.Popen([*gunicorn(command), "--bind", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{base}/healthz", timeout=2)
-            break
-        except requests.ConnectionError:
-            assert process.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "gunicorn did not answer"
-            time.sleep(0.2)
+    process, base = start_gunicorn(env)
     yield base
-    process.terminate()
-    process.wait(timeout=30)
+    stop_gunicorn(process)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -137,7 +112,7 @@ def test_configuration_error_stops_gunicorn_with_one_line():
 
     result = subprocess.run(
         [*gunicorn(procfile_command("web")), "--bind", f"127.0.0.1:{free_port()}"],
-        cwd=BASE_DIR,
+        cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
