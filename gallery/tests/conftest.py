@@ -22,9 +22,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 
-def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB"):
-    """A small real image in the given Pillow format."""
-    image = Image.new(mode, size, color=128 if mode in {"L", "P"} else (200, 80, 40))
+def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", color=None):
+    """A small real image in the given Pillow format, of one colour."""
+    if color is None:
+        color = 128 if mode in {"L", "P"} else (200, 80, 40)
+    image = Image.new(mode, size, color=color)
     buffer = io.BytesIO()
     image.save(buffer, format=image_format)
     return buffer.getvalue()
@@ -119,6 +121,29 @@ def stop_gunicorn(process):
 def collected_static():
     """The hashed static files and their manifest, made as a deployment's collectstatic makes them."""
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def isolated_site_session():
+    # Imported here: that module imports this one.
+    from gallery.tests.isolated_site import IsolatedSite
+
+    with contextlib.ExitStack() as stack:
+        yield IsolatedSite(stack)
+
+
+@pytest.fixture
+def isolated_site(isolated_site_session):
+    """A site of its own (gallery.tests.isolated_site) that a test may overload or take PostgreSQL or S3 from.
+
+    Started once per session; each test gets it with both servers running and /healthz answering 200.
+    """
+    site = isolated_site_session
+    for server in (site.postgres, site.s3):
+        if server.process is None:
+            server.start()
+    site.wait_until_healthy()
+    return site
 
 
 @pytest.fixture(autouse=True)
