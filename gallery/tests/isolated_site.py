@@ -35,8 +35,9 @@ print(Token.objects.create(user=user).key)
 class IsolatedSite:
     """gunicorn per the Procfile (DEBUG off, WEB_CONCURRENCY=2) on a PostgreSQL and an S3 of its own.
 
-    url is the site's address, token an API token of user `uploader`; postgres and s3 are
-    scripts.stack servers, and database_stopped() / s3_stopped() take one down for a with block.
+    url is the site's address, token an API token of user `uploader` (password "correct horse battery");
+    postgres and s3 are scripts.stack servers, and database_stopped() / s3_stopped() take one down for a
+    with block.
     """
 
     def __init__(self, stack):
@@ -81,6 +82,10 @@ class IsolatedSite:
         while (status := self.get("/healthz").status_code) != 200:
             assert time.monotonic() < deadline, f"/healthz still answers {status}"
             time.sleep(0.2)
+
+    def read_log(self, start=0):
+        """gunicorn's output (Django's log included) from character `start` on."""
+        return self.log.read_text(errors="replace")[start:]
 
     def connect(self):
         """A new connection to the site's database, in autocommit mode."""
