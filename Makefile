@@ -1,4 +1,5 @@
-# photosite: `make run` serves the app on http://127.0.0.1:8000, `make test` runs the suite.
+# photosite: `make run` serves the app on http://127.0.0.1:8000, `make test` runs the suite
+# (`make test-slow` its load and fault tests).
 # Both create .venv and install what they need first; see README.md.
 
 PYTHON ?= python3
@@ -8,7 +9,10 @@ STACK := $(BIN)/python scripts/stack.py
 # What `make run` and `make manage` use unless the environment or .env says otherwise.
 DEV_DEFAULTS := --default DEBUG=true --default DATABASE_URL=sqlite:///var/db.sqlite3 --default AWS_STORAGE_BUCKET_NAME=photos
 
-.PHONY: install run manage test lint postgresql chromium clean
+# pytest with the suite's own PostgreSQL and S3.
+PYTEST := $(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret $(BIN)/pytest
+
+.PHONY: install run manage test test-slow lint postgresql chromium clean
 
 install: $(VENV)/.installed
 
@@ -31,7 +35,13 @@ manage: install
 # afterwards) unless DATABASE_URL and AWS_S3_ENDPOINT_URL are set. It ignores .env.
 # The browser tests drive Debian's Chromium (installed here when missing).
 test: install postgresql chromium
-	$(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret $(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# The tests marked slow (load and faults), which `make test` leaves out. They also start a PostgreSQL,
+# an S3 and a gunicorn of their own, to stop and start, so they need PostgreSQL's binaries in any case.
+test-slow: POSTGRES_BINARIES_NEEDED := yes
+test-slow: install postgresql
+	$(PYTEST) -m slow $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -39,7 +49,7 @@ lint: install
 
 # PostgreSQL's server binaries come from Debian's packages.
 postgresql:
-	@if [ -z "$$DATABASE_URL" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if { [ -z "$$DATABASE_URL" ] || [ -n "$(POSTGRES_BINARIES_NEEDED)" ]; } && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "Installing PostgreSQL from Debian's packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi

@@ -15,11 +15,13 @@ from gallery.storage import StorageUnavailable, delete_after_commit, storage_err
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
+# Every object a photo owns is stored under this prefix; reconcile_storage looks for orphans there.
+KEY_PREFIX = "photos/"
 
 
 def new_photo_key(extension):
     """A fresh object key: photos/<uuid4 hex>.<extension>. No client text ever goes into it."""
-    return f"photos/{uuid.uuid4().hex}.{extension}"
+    return f"{KEY_PREFIX}{uuid.uuid4().hex}.{extension}"
 
 
 def title_from_filename(filename):
@@ -102,6 +104,10 @@ class Photo(models.Model):
         """Logged-in users upload; anyone does when GALLERY_ALLOW_ANONYMOUS_UPLOADS is on."""
         return user.is_authenticated or settings.GALLERY_ALLOW_ANONYMOUS_UPLOADS
 
+    def object_keys(self):
+        """The storage names of every object this photo owns: today its original, later its renditions too."""
+        return [self.image.name]
+
     def can_be_changed_by(self, user):
         """Only its owner and staff may edit or delete a photo; nobody owns an anonymous upload."""
         return user.is_staff or (self.owner_id is not None and self.owner_id == user.pk)
@@ -109,5 +115,6 @@ class Photo(models.Model):
 
 @receiver(post_delete, sender=Photo)
 def delete_photo_object(sender, instance, **kwargs):
-    """However a photo row goes (API, admin bulk delete, a deleted owner), its object follows after commit."""
-    delete_after_commit(instance.image.name, instance.image.storage)
+    """However a photo row goes (API, admin bulk delete, a deleted owner), its objects follow after commit."""
+    for name in instance.object_keys():
+        delete_after_commit(name, instance.image.storage)

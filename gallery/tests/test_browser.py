@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from PIL import Image
 from playwright.sync_api import expect
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes, stored_keys, stored_photo
+from gallery.tests.conftest import image_bytes, storages_with, stored_keys, stored_photo
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -273,7 +274,7 @@ def test_screenshots_of_the_main_pages(browser, site, make_user, width):
         stored_photo(
             user,
             f"Photo number {index + 1}.jpg",
-            image_bytes("JPEG", (1200, 800) if index % 2 else (800, 1000), colour=colour),
+            image_bytes("JPEG", (1200, 800) if index % 2 else (800, 1000), color=colour),
         )
         for index, colour in enumerate(colours)
     ]
@@ -317,3 +318,19 @@ def test_account_pages_label_every_input(page, site, problems, path):
 
     assert unlabelled_inputs(page) == []
     assert problems == []
+
+
+def test_a_storage_outage_is_shown_beside_each_file(page, site, problems, make_user, bucket):
+    make_user("unlucky")
+    log_in(page, site, "unlucky")
+    page.goto(f"{site}/upload/")
+
+    # The live server shares these settings: S3 now refuses its credentials, as if it were down.
+    with override_settings(STORAGES=storages_with(secret_key="wrong")):
+        drop_files(page, [("storm.jpg", "image/jpeg", image_bytes())])
+        expect(page.locator(".upload-item__status")).to_have_text(
+            "The photo storage is unavailable; try again later.", timeout=30_000
+        )
+
+    assert not Photo.objects.exists() and stored_keys() == bucket
+    assert [p for p in problems if not p.startswith("console: Failed to load resource")] == [f"503 {site}/api/photos"]

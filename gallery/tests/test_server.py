@@ -92,7 +92,7 @@ def test_configuration_error_stops_gunicorn_with_one_line():
 
     result = subprocess.run(
         [*gunicorn(procfile_command("web")), "--bind", f"127.0.0.1:{free_port()}"],
-        cwd=BASE_DIR,
+        cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
         text=True,

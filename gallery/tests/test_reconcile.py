@@ -1,0 +1,116 @@
+"""reconcile_storage: orphaned objects and photos without their object, in a private prefix of the real bucket."""
+
+import io
+import uuid
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from gallery.models import Photo
+from gallery.tests.conftest import free_port, image_bytes, storages_with
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def location():
+    """The photo storage moved under a prefix of its own (AWS_LOCATION), so --delete can touch no other object."""
+    prefix = f"reconcile-{uuid.uuid4().hex}"
+    with override_settings(STORAGES=storages_with(location=prefix)):
+        yield prefix
+        for summary in default_storage.bucket.objects.filter(Prefix=f"{prefix}/"):
+            summary.delete()
+
+
+def keys_under(prefix):
+    return {summary.key for summary in default_storage.bucket.objects.filter(Prefix=f"{prefix}/")}
+
+
+def reconcile(*args):
+    """Run the command; return (its output, the CommandError it ended with or None)."""
+    out = io.StringIO()
+    try:
+        call_command("reconcile_storage", *args, stdout=out)
+    except CommandError as error:
+        return out.getvalue(), error
+    return out.getvalue(), None
+
+
+@pytest.fixture
+def photos(location, upload):
+    """Two photos uploaded through the API."""
+    return [Photo.objects.get(pk=upload(image_bytes(), title=title).json()["id"]) for title in ("one", "two")]
+
+
+@pytest.fixture
+def orphan(location):
+    """An object under photos/ that no row refers to, as a worker killed between the two writes leaves."""
+    return default_storage.save("photos/orphan.jpg", ContentFile(image_bytes(), name="orphan.jpg"))
+
+
+def test_consistent_storage_reports_nothing(photos):
+    output, error = reconcile()
+
+    assert error is None
+    assert output.splitlines() == [
+        "Summary: 2 objects under photos/, 2 photos; 0 orphaned objects (0 younger than 3600 s), 0 deleted (dry run); "
+        "0 photos missing their object"
+    ]
+
+
+def test_dry_run_reports_orphans_and_missing_objects_and_deletes_nothing(location, photos, orphan):
+    default_storage.delete(photos[1].image.name)
+    before = keys_under(location)
+
+    output, error = reconcile("--min-age", "0")
+
+    lines = output.splitlines()
+    assert lines[0].startswith(f"orphan {orphan} (") and lines[0].endswith("s old): would be deleted by --delete")
+    assert lines[1] == f"missing {photos[1].image.name}: the object of photo {photos[1].pk} is not in the bucket"
+    assert "1 orphaned objects (0 younger than 0 s), 0 deleted (dry run); 1 photos missing their object" in lines[2]
+    assert error.returncode == 1
+    assert str(error) == "1 photos missing their object, 1 orphaned objects older than 0 s left"
+    assert keys_under(location) == before
+    assert Photo.objects.count() == 2, "rows whose object is missing are reported, not deleted"
+
+
+def test_default_minimum_age_keeps_a_fresh_orphan_even_with_delete(location, photos, orphan):
+    before = keys_under(location)
+
+    output, error = reconcile("--delete")
+
+    assert error is None, "a fresh orphan may be an upload in flight: nothing to report as a problem"
+    assert f"orphan {orphan} (" in output and "kept, younger than 3600 s" in output
+    assert "1 orphaned objects (1 younger than 3600 s), 0 deleted;" in output
+    assert keys_under(location) == before
+
+
+def test_delete_with_a_small_minimum_age_removes_only_the_orphan(location, photos, orphan):
+    outside = default_storage.save("elsewhere/notes.txt", ContentFile(b"not a photo"))
+    before = keys_under(location)
+
+    output, error = reconcile("--delete", "--min-age", "0")
+
+    assert error is None
+    assert f"orphan {orphan} (" in output and output.splitlines()[0].endswith(": deleted")
+    assert "1 orphaned objects (0 younger than 0 s), 1 deleted;" in output
+    assert keys_under(location) == before - {f"{location}/{orphan}"}
+    assert all(default_storage.exists(photo.image.name) for photo in photos)
+    assert default_storage.exists(outside)
+    again, error = reconcile("--min-age", "0")
+    assert error is None and "; 0 orphaned objects" in again
+
+
+def test_unreachable_storage_is_a_one_line_error(photos):
+    with override_settings(STORAGES=storages_with(endpoint_url=f"http://127.0.0.1:{free_port()}")):
+        output, error = reconcile()
+
+    assert output == ""
+    assert str(error) == "The photo storage is unavailable; try again later."
+
+
+def test_negative_minimum_age_is_refused():
+    assert str(reconcile("--min-age", "-1")[1]) == "--min-age must be 0 or more"
