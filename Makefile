@@ -9,8 +9,9 @@ STACK := $(BIN)/python scripts/stack.py
 # What `make run` and `make manage` use unless the environment or .env says otherwise.
 DEV_DEFAULTS := --default DEBUG=true --default DATABASE_URL=sqlite:///var/db.sqlite3 --default AWS_STORAGE_BUCKET_NAME=photos
 
-# pytest with the suite's own PostgreSQL and S3.
-PYTEST := $(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret $(BIN)/pytest
+# pytest with the suite's own PostgreSQL and S3. Its clients speak plain HTTP, so DEBUG-off's redirect
+# to HTTPS is off (the tests turn it on where they test it).
+PYTEST := $(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false $(BIN)/pytest
 
 .PHONY: install run manage test test-slow lint postgresql chromium clean
 
@@ -24,7 +25,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 run: install
 	mkdir -p var
 	$(STACK) --env-file .env --s3 --s3-dir var/s3 --s3-port 8333 $(DEV_DEFAULTS) -- \
-		sh -c '$(BIN)/python manage.py migrate --noinput && exec $(BIN)/python manage.py runserver 127.0.0.1:8000'
+		sh -c '$(BIN)/python manage.py migrate --noinput && $(BIN)/python manage.py createcachetable && exec $(BIN)/python manage.py runserver 127.0.0.1:8000'
 
 # Any manage.py command with the same defaults as `make run`, e.g. make manage CMD=createsuperuser
 manage: install

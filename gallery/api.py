@@ -17,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from gallery.models import Photo
 from gallery.serializers import PhotoSerializer, PhotoUploadSerializer
 from gallery.storage import StorageUnavailable
+from gallery.throttling import UPLOAD_THROTTLES
 from gallery.uploads import UploadTooLarge
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,10 @@ class PhotoViewSet(viewsets.ModelViewSet):
     def get_serializer_class(self):
         # By method rather than action, so that the browsable API's POST form on the list page has the file field.
         return PhotoUploadSerializer if self.request.method == "POST" else PhotoSerializer
+
+    def get_throttles(self):
+        # Only uploads are rate-limited; DRF answers a refused one 429 with Retry-After.
+        return [throttle() for throttle in UPLOAD_THROTTLES] if self.action == "create" else []
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)

@@ -6,11 +6,14 @@ variables win over it.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from botocore.config import Config
+from csp.constants import NONE, SELF
 
 from photosite.env import REQUIRED, ConfigError, Environment
+from photosite.security import photo_origins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -133,7 +136,8 @@ STORAGES = {
 }
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The site's own static files, when the checkout has them (check --deploy warns about a missing directory).
+STATICFILES_DIRS = [path for path in [BASE_DIR / "static"] if path.is_dir()]
 
 # Uploads: the size limit is enforced while the body streams in (gallery.uploads).
 GALLERY_MAX_UPLOAD_MB = env.int("GALLERY_MAX_UPLOAD_MB", 25)
@@ -182,3 +186,97 @@ LOGGING = {
     # Django's own loggers pass their records to the root's handler instead of printing them a second time.
     "loggers": {"django": {"handlers": [], "propagate": True}},
 }
+
+# --- Security: HTTPS, headers, rate limits, login lockout, Content-Security-Policy ---
+# Kept in one block; .env.example and README.md ("Security") document the variables read here.
+INSTALLED_APPS += ["axes", "csp"]
+# The CSP header goes on every response, static files included; django-axes' middleware goes last, as it asks.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "photosite.security.PhotositeCSPMiddleware"
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+# HTTPS. With DEBUG off every request is redirected to HTTPS, HSTS is sent and cookies are Secure.
+# Behind a proxy that ends TLS, SECURE_PROXY_SSL_HEADER names the header it sets, e.g.
+# HTTP_X_FORWARDED_PROTO,https; without it every request looks like plain HTTP and is redirected for ever.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The platform's health checks may call over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+SECURE_PROXY_SSL_HEADER = env.list("SECURE_PROXY_SSL_HEADER") or None
+if SECURE_PROXY_SSL_HEADER is not None:
+    if len(SECURE_PROXY_SSL_HEADER) != 2 or not SECURE_PROXY_SSL_HEADER[0].startswith("HTTP_"):
+        raise ConfigError(
+            "SECURE_PROXY_SSL_HEADER",
+            "must be a header's META name and the value meaning HTTPS: HTTP_X_FORWARDED_PROTO,https",
+        )
+    SECURE_PROXY_SSL_HEADER = tuple(SECURE_PROXY_SSL_HEADER)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
+# Both commit more than this site (every subdomain; the browsers' built-in list), so they stay off unless asked for.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    check
+    for check, enabled in (("security.W005", SECURE_HSTS_INCLUDE_SUBDOMAINS), ("security.W021", SECURE_HSTS_PRELOAD))
+    if not enabled
+]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Photo URLs carry a signature in the query string: no Referer goes to S3 or any other site.
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Proxies in front of the app that append to X-Forwarded-For; 0 trusts no such header. The client address
+# limits uploads and locks out logins, so a wrong number lets clients pick their address.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", 0, minimum=0)
+
+# Upload rate limits (gallery.throttling), counted in a cache that all gunicorn workers share: the
+# database's, whose table `python manage.py createcachetable` makes (the Procfile's release step runs it).
+GALLERY_UPLOADS_PER_HOUR = env.int("GALLERY_UPLOADS_PER_HOUR", 100)
+GALLERY_UPLOADS_PER_HOUR_PER_IP = env.int("GALLERY_UPLOADS_PER_HOUR_PER_IP", GALLERY_UPLOADS_PER_HOUR)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "photosite_cache",
+        # Django culls a third of the entries past MAX_ENTRIES (default 300), which would reset counts early.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
+# Failed logins (admin, /accounts/login/, /api-auth/login/): django-axes refuses a username from an address
+# after AXES_FAILURE_LIMIT failures in a row, for AXES_COOLOFF_MINUTES, with 429. A success resets the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "gallery.throttling.client_ip"
+# Only failures are kept; a row per successful login would grow for ever.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Content-Security-Policy (django-csp): this site's own files, plus photos from the bucket's origin and
+# the upload page's previews (blob:). CSP_INLINE_STYLE_PATHS are third-party pages (the browsable API and
+# its login, Swagger UI) whose templates style inline; there, and only there, inline styles are allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [
+            SELF,
+            "data:",
+            "blob:",
+            *photo_origins(
+                bucket=AWS_STORAGE_BUCKET_NAME,
+                endpoint_url=AWS_S3_ENDPOINT_URL,
+                region=AWS_S3_REGION_NAME,
+                addressing_style=AWS_S3_ADDRESSING_STYLE,
+                custom_domain=AWS_S3_CUSTOM_DOMAIN,
+            ),
+        ],
+        "connect-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+CSP_INLINE_STYLE_PATHS = ["/api/", "/api-auth/"]

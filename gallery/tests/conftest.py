@@ -224,8 +224,8 @@ def upload(api):
     """POST a file to /api/photos as alice and return the response."""
 
     def post(content, name="photo.jpg", client=None, **fields):
-        """Fields named HTTP_* are sent as request headers, the others as form fields."""
-        headers = {key: fields.pop(key) for key in list(fields) if key.startswith("HTTP_")}
+        """Fields named HTTP_* (and REMOTE_ADDR) are sent as request headers, the others as form fields."""
+        headers = {key: fields.pop(key) for key in list(fields) if key.startswith("HTTP_") or key == "REMOTE_ADDR"}
         file = io.BytesIO(content)
         file.name = name
         return (client or api).post("/api/photos", {"photo": file, **fields}, format="multipart", **headers)
@@ -239,6 +239,8 @@ def running_gunicorn(**environ):
     env = {
         **os.environ,
         "DEBUG": "false",
+        # Plain HTTP on 127.0.0.1; test_security.py tests the redirect to HTTPS.
+        "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": current_database_url(),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or uuid.uuid4().hex,
         **environ,
