@@ -1,8 +1,9 @@
-"""Content-Security-Policy helpers: the origins of photo URLs, and the pages that may keep inline styles."""
+"""Content-Security-Policy helpers: the origins of photo URLs, and what third-party pages may run inline."""
 
+import base64
+import hashlib
 from urllib.parse import urlsplit
 
-from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 
@@ -27,18 +28,29 @@ def photo_origins(*, bucket, endpoint_url=None, region="us-east-1", addressing_s
     return [f"https://{prefix}{host}" for host in hosts for prefix in (f"{bucket}.", "")]
 
 
-class PhotositeCSPMiddleware(CSPMiddleware):
-    """django-csp's middleware, letting inline styles through on the third-party pages that need them.
+# The browsable API's "Log out" link runs this onclick handler (DRF's optional_logout template tag).
+DRF_LOGOUT_HANDLER = 'document.getElementById("logoutForm").submit()'
 
-    The browsable API and its login page (DRF's templates) and Swagger UI's page carry style attributes
-    and <style> blocks; those paths, named by CSP_INLINE_STYLE_PATHS, get style-src 'unsafe-inline'.
-    Scripts stay 'self' everywhere. django-csp documents subclassing get_policy_parts for this.
+
+def source_hash(source):
+    """The CSP source expression allowing exactly this inline code: 'sha256-<base64 digest>'."""
+    return f"'sha256-{base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()}'"
+
+
+class PhotositeCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, adding CSP_PATH_UPDATES' sources on the third-party pages that need them.
+
+    The browsable API, its login page and Swagger UI (DRF's and drf-spectacular's templates) carry inline
+    styles and one inline handler; a prefix in CSP_PATH_UPDATES gives exactly those pages what they need.
+    django-csp documents subclassing get_policy_parts for this.
     """
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only)
-        if request.path_info.startswith(tuple(settings.CSP_INLINE_STYLE_PATHS)):
-            update = dict(parts.update or {})
-            update["style-src"] = [*update.get("style-src", ()), UNSAFE_INLINE]
-            parts.update = update
+        for prefix, sources in settings.CSP_PATH_UPDATES.items():
+            if request.path_info.startswith(prefix):
+                update = dict(parts.update or {})
+                for directive, extra in sources.items():
+                    update[directive] = [*update.get(directive, ()), *extra]
+                parts.update = update
         return parts

@@ -10,10 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from botocore.config import Config
-from csp.constants import NONE, SELF
+from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 
 from photosite.env import REQUIRED, ConfigError, Environment
-from photosite.security import photo_origins
+from photosite.security import DRF_LOGOUT_HANDLER, photo_origins, source_hash
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -253,8 +253,7 @@ AXES_CLIENT_IP_CALLABLE = "gallery.throttling.client_ip"
 AXES_DISABLE_ACCESS_LOG = True
 
 # Content-Security-Policy (django-csp): this site's own files, plus photos from the bucket's origin and
-# the upload page's previews (blob:). CSP_INLINE_STYLE_PATHS are third-party pages (the browsable API and
-# its login, Swagger UI) whose templates style inline; there, and only there, inline styles are allowed.
+# the upload page's previews (blob:). Nothing inline, except on the third-party pages in CSP_PATH_UPDATES.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -279,4 +278,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
-CSP_INLINE_STYLE_PATHS = ["/api/", "/api-auth/"]
+# Added on pages under these path prefixes (photosite.security.PhotositeCSPMiddleware).
+CSP_PATH_UPDATES = {
+    # The browsable API and Swagger UI style inline; the browsable API's log-out link has an onclick handler.
+    "/api/": {"style-src": [UNSAFE_INLINE], "script-src": [UNSAFE_HASHES, source_hash(DRF_LOGOUT_HANDLER)]},
+    # DRF's login page styles inline.
+    "/api-auth/": {"style-src": [UNSAFE_INLINE]},
+}

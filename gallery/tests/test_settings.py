@@ -105,6 +105,12 @@ GOOD = {
         ({"AWS_S3_ADDRESSING_STYLE": "sideways"}, "AWS_S3_ADDRESSING_STYLE"),
         ({"AWS_S3_ENDPOINT_URL": "localhost:8333"}, "AWS_S3_ENDPOINT_URL"),
         ({"S3_ENDPOINT_URL": "ftp://files.example.com"}, "S3_ENDPOINT_URL"),
+        ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto: https"}, "SECURE_PROXY_SSL_HEADER"),
+        ({"SECURE_SSL_REDIRECT": "sometimes"}, "SECURE_SSL_REDIRECT"),
+        ({"NUM_PROXIES": "-1"}, "NUM_PROXIES"),
+        ({"GALLERY_UPLOADS_PER_HOUR": "lots"}, "GALLERY_UPLOADS_PER_HOUR"),
+        ({"GALLERY_UPLOADS_PER_HOUR_PER_IP": "0"}, "GALLERY_UPLOADS_PER_HOUR_PER_IP"),
+        ({"AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT"),
     ],
 )
 def test_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, change, variable):
