@@ -100,13 +100,18 @@ def run_django(code, env_file, **environ):
     )
 
 
-def procfile_command(process):
-    """The command of a Procfile line, split as a shell would."""
+def procfile_line(process):
+    """The Procfile's command for `process`, as the platform hands it to a shell."""
     for line in (BASE_DIR / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
         if name.strip() == process:
-            return shlex.split(command)
+            return command.strip()
     raise AssertionError(f"no {process} process in the Procfile")
+
+
+def procfile_command(process):
+    """The command of a Procfile line, split as a shell would."""
+    return shlex.split(procfile_line(process))
 
 
 def gunicorn(command):
