@@ -307,6 +307,7 @@ print(json.dumps([(r.status_code, r.content.decode()) for r in (client.get("/"),
         **environ,
         SECRET_KEY="test-only",
         ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="false",
         DATABASE_URL=f"postgres://nobody@127.0.0.1:{free_port()}/photosite",
     )
 

@@ -34,7 +34,7 @@ def is_locked_out(response):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/admin/login/", "/api-auth/login/"])
+@pytest.mark.parametrize("path", ["/admin/login/", "/accounts/login/", "/api-auth/login/"])
 def test_failed_logins_lock_out_the_username_from_that_address(make_user, path):
     make_user("admin", is_staff=True)
     make_user("bob", is_staff=True)
@@ -189,7 +189,9 @@ def policy(response):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/healthz", "/admin/login/", "/api/photos", "/api-auth/login/", "/api/docs/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/accounts/login/", "/healthz", "/admin/login/", "/api/photos", "/api-auth/login/", "/api/docs/"]
+)
 def test_every_page_has_the_security_headers(client, path):
     response = client.get(path)
 
@@ -216,7 +218,7 @@ def test_images_may_come_from_the_bucket_and_previews(client, upload):
 
 @pytest.mark.django_db
 def test_only_third_party_pages_get_inline_styles(client):
-    strict = policy(client.get("/admin/login/"))
+    strict = policy(client.get("/accounts/login/"))
     api = policy(client.get("/api/photos"))
 
     assert strict["style-src"] == strict["script-src"] == ["'self'"]
