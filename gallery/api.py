@@ -67,6 +67,13 @@ LINK_HEADER = OpenApiParameter(
     response=[200],
     description='The next and previous pages, when there are any: <url>; rel="next", <url>; rel="prev"',
 )
+RETRY_AFTER_HEADER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds until the upload limits (GALLERY_UPLOADS_PER_HOUR, ..._PER_IP) allow another upload.",
+)
 
 
 ERRORS = {
@@ -75,6 +82,7 @@ ERRORS = {
     403: "Not allowed (not the owner, or a session without its CSRF token): detail says why.",
     404: "No such photo, or a stale page cursor.",
     413: "The upload is larger than GALLERY_MAX_UPLOAD_MB.",
+    429: "Too many uploads from this user or address this hour; Retry-After gives the seconds to wait.",
     503: "The database or the photo storage is unavailable; try again later.",
 }
 
@@ -89,7 +97,8 @@ def with_errors(success, *codes):
     create=extend_schema(
         # A file cannot travel in JSON or a urlencoded form.
         request={"multipart/form-data": PhotoUploadSerializer},
-        responses=with_errors({201: PhotoUploadSerializer}, 400, 401, 403, 413, 503),
+        parameters=[RETRY_AFTER_HEADER],
+        responses=with_errors({201: PhotoUploadSerializer}, 400, 401, 403, 413, 429, 503),
     ),
     retrieve=extend_schema(responses=with_errors({200: PhotoSerializer}, 404, 503)),
     partial_update=extend_schema(responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 503)),

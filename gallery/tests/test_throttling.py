@@ -125,3 +125,10 @@ print(json.dumps([getattr(too_many_uploads(request), "status_code", None) for _ 
     with override_settings(GALLERY_UPLOADS_PER_HOUR_PER_IP=2):
         assert upload(image_bytes(), REMOTE_ADDR="203.0.113.9").status_code == 429
         assert upload(image_bytes(), REMOTE_ADDR="203.0.113.10").status_code == 201
+
+
+def test_schema_documents_the_429_and_its_retry_after(client_for):
+    schema = client_for(None).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    refused = schema["paths"]["/api/photos/"]["post"]["responses"]["429"]
+    assert "Retry-After" in refused["headers"]
