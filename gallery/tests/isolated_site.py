@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 call_command("migrate", verbosity=0)
+call_command("createcachetable", verbosity=0)
 user = get_user_model().objects.create_user("uploader", password="correct horse battery")
 print(Token.objects.create(user=user).key)
 """
@@ -49,6 +50,9 @@ class IsolatedSite:
             "PATH": os.environ["PATH"],
             "ENV_FILE": "",
             "DEBUG": "false",
+            # Plain HTTP on 127.0.0.1, and one client uploading far more than a person would in an hour.
+            "SECURE_SSL_REDIRECT": "false",
+            "GALLERY_UPLOADS_PER_HOUR": "100000",
             "SECRET_KEY": uuid.uuid4().hex,
             "WEB_CONCURRENCY": "2",
             "DATABASE_URL": self.postgres.url(),
