@@ -82,6 +82,7 @@ ERRORS = {
     403: "Not allowed (not the owner, or a session without its CSRF token): detail says why.",
     404: "No such photo, or a stale page cursor.",
     413: "The upload is larger than GALLERY_MAX_UPLOAD_MB.",
+    415: "The body has no Content-Type, or one the operation does not accept.",
     429: "Too many uploads from this user or address this hour; Retry-After gives the seconds to wait.",
     503: "The database or the photo storage is unavailable; try again later.",
 }
@@ -98,10 +99,10 @@ def with_errors(success, *codes):
         # A file cannot travel in JSON or a urlencoded form.
         request={"multipart/form-data": PhotoUploadSerializer},
         parameters=[RETRY_AFTER_HEADER],
-        responses=with_errors({201: PhotoUploadSerializer}, 400, 401, 403, 413, 429, 503),
+        responses=with_errors({201: PhotoUploadSerializer}, 400, 401, 403, 413, 415, 429, 503),
     ),
     retrieve=extend_schema(responses=with_errors({200: PhotoSerializer}, 404, 503)),
-    partial_update=extend_schema(responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 503)),
+    partial_update=extend_schema(responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503)),
     destroy=extend_schema(responses=with_errors({204: None}, 401, 403, 404, 503)),
 )
 class PhotoViewSet(viewsets.ModelViewSet):

@@ -330,3 +330,12 @@ def test_list_runs_one_query_whatever_the_page_size(client_for, photo, django_as
         response = client.get(f"/api/photos?limit={limit}")
 
     assert [item["owner"] for item in response.json()] == ["alice"] * limit
+
+
+def test_a_body_without_content_type_gets_a_documented_415(api, photo):
+    response = api.generic("PATCH", f"/api/photos/{photo.pk}", b"title=x", content_type="")
+
+    assert response.status_code == 415 and "detail" in response.json()
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert "415" in schema["paths"]["/api/photos/{id}/"]["patch"]["responses"]
+    assert "415" in schema["paths"]["/api/photos/"]["post"]["responses"]
