@@ -8,7 +8,6 @@ import ipaddress
 import math
 
 from django.conf import settings
-from django.http import HttpResponse
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 
@@ -75,18 +74,7 @@ def upload_wait(request):
     return math.ceil(max(waits)) if waits else None
 
 
-def too_many_uploads(request):
-    """For a plain Django view: count the upload, and return a 429 response with Retry-After if it is one too many.
-
-    Usage, first thing in the view's POST branch: ``if refused := too_many_uploads(request): return refused``
-    """
-    wait = upload_wait(request)
-    if wait is None:
-        return None
-    minutes = math.ceil(wait / 60)
-    return HttpResponse(
-        f"Too many uploads: try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-        status=429,
-        content_type="text/plain; charset=utf-8",
-        headers={"Retry-After": str(wait)},
-    )
+def wait_message(seconds):
+    """What to tell someone who must wait `seconds` before uploading again."""
+    minutes = math.ceil(seconds / 60)
+    return f"Too many uploads: try again in {minutes} minute{'s' if minutes != 1 else ''}."

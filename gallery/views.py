@@ -23,6 +23,7 @@ from gallery.api import LinkHeaderCursorPagination
 from gallery.forms import PhotoEditForm, PhotoUploadForm
 from gallery.models import Photo
 from gallery.storage import StorageUnavailable, check_bucket
+from gallery.throttling import upload_wait, wait_message
 from gallery.uploads import max_upload_bytes
 
 logger = logging.getLogger(__name__)
@@ -77,28 +78,39 @@ def photo_delete(request, pk):
 def upload(request):
     """The upload form: a plain multipart POST of one photo, which upload.js turns into a multi-file drop zone.
 
-    An invalid form is shown again with 200, as Django's generic views do; a storage failure with 503.
+    An invalid form is shown again with 200, as Django's generic views do; a storage failure with 503, and an
+    upload over the hourly limits (shared with the API) with 429.
     """
     if not Photo.can_be_uploaded_by(request.user):
         if request.method == "POST":
             raise PermissionDenied("Log in to upload photos.")
         return redirect_to_login(request.get_full_path())
-    form = PhotoUploadForm()
-    status = 200
-    if request.method == "POST":
-        form = PhotoUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            form.instance.owner = request.user if request.user.is_authenticated else None
-            try:
-                photo = form.save()
-            except StorageUnavailable as error:
-                form.add_error(None, str(error))
-                status = 503
-            else:
-                messages.success(request, f"Uploaded “{photo}”.")
-                return redirect(photo)
+    if request.method != "POST":
+        return render_upload_page(request, PhotoUploadForm())
+    if (wait := upload_wait(request)) is not None:
+        # Over the limit the file is not even looked at; what was typed is kept.
+        messages.error(request, wait_message(wait))
+        form = PhotoUploadForm(initial={field: request.POST.get(field, "") for field in ("title", "description")})
+        return render_upload_page(request, form, status=429, headers={"Retry-After": str(wait)})
+    form = PhotoUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render_upload_page(request, form)
+    form.instance.owner = request.user if request.user.is_authenticated else None
+    try:
+        photo = form.save()
+    except StorageUnavailable as error:
+        form.add_error(None, str(error))
+        return render_upload_page(request, form, status=503)
+    messages.success(request, f"Uploaded “{photo}”.")
+    return redirect(photo)
+
+
+def render_upload_page(request, form, status=200, headers=None):
     context = {"form": form, "max_upload_bytes": max_upload_bytes(), "max_upload_mb": settings.GALLERY_MAX_UPLOAD_MB}
-    return render(request, "gallery/upload.html", context, status=status)
+    response = render(request, "gallery/upload.html", context, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -248,6 +248,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "gallery.throttling.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Only failures are kept; a row per successful login would grow for ever.
 AXES_DISABLE_ACCESS_LOG = True
 

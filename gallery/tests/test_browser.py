@@ -56,7 +56,13 @@ def watch(page):
     problems = []
     page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
+    # A request the browser itself cancels when the page moves on (net::ERR_ABORTED) has not failed.
+    page.on(
+        "requestfailed",
+        lambda request: (
+            request.failure != "net::ERR_ABORTED" and problems.append(f"failed: {request.url} {request.failure}")
+        ),
+    )
     page.on(
         "response", lambda response: response.status >= 400 and problems.append(f"{response.status} {response.url}")
     )

@@ -6,11 +6,11 @@ import os
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.test import RequestFactory, override_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 
 from gallery.models import Photo
 from gallery.tests.conftest import current_database_url, image_bytes, run_django, stored_keys
-from gallery.throttling import too_many_uploads
 
 pytestmark = pytest.mark.django_db
 
@@ -77,23 +77,24 @@ def test_behind_one_proxy_the_address_it_appends_counts(upload):
     assert upload(image_bytes(), HTTP_X_FORWARDED_FOR="203.0.113.50, 198.51.100.1").status_code == 429
 
 
-def page_upload(user, address):
-    """A POST as the upload page's own view receives it."""
-    request = RequestFactory().post("/upload/", REMOTE_ADDR=address)
-    request.user = user
-    return request
-
-
 @override_settings(GALLERY_UPLOADS_PER_HOUR=2)
-def test_page_view_check_shares_the_api_count(upload, alice):
+def test_upload_page_shares_the_api_count_and_keeps_what_was_typed(upload, client, alice, bucket):
+    client.force_login(alice)
     assert upload(image_bytes()).status_code == 201
-    assert too_many_uploads(page_upload(alice, "203.0.113.5")) is None
+    page_file = SimpleUploadedFile("p.jpg", image_bytes(), content_type="image/jpeg")
+    assert client.post("/upload/", {"photo": page_file, "title": "One"}, REMOTE_ADDR="203.0.113.5").status_code == 302
+    stored = stored_keys()
 
-    refused = too_many_uploads(page_upload(alice, "203.0.113.5"))
+    refused = client.post(
+        "/upload/",
+        {"photo": SimpleUploadedFile("q.jpg", image_bytes(), content_type="image/jpeg"), "title": "Two"},
+        REMOTE_ADDR="203.0.113.5",
+    )
 
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 3600
-    assert refused.content.decode().startswith("Too many uploads: try again in ")
+    assert "Too many uploads: try again in " in refused.text and 'value="Two"' in refused.text
+    assert Photo.objects.count() == 2 and stored_keys() == stored
     assert upload(image_bytes()).status_code == 429, "the page's uploads count for the API too"
 
 
@@ -105,10 +106,10 @@ import json, django
 django.setup()
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
-from gallery.throttling import too_many_uploads
+from gallery.throttling import upload_wait
 request = RequestFactory().post("/upload/", REMOTE_ADDR="203.0.113.9")
 request.user = AnonymousUser()
-print(json.dumps([getattr(too_many_uploads(request), "status_code", None) for _ in range(3)]))
+print(json.dumps([upload_wait(request) is None for _ in range(3)]))
 """
     environ = {key: os.environ[key] for key in os.environ if key.startswith("AWS_")}
     result = run_django(
@@ -120,7 +121,7 @@ print(json.dumps([getattr(too_many_uploads(request), "status_code", None) for _ 
         GALLERY_UPLOADS_PER_HOUR_PER_IP="2",
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [None, None, 429]
+    assert json.loads(result.stdout) == [True, True, False]
 
     with override_settings(GALLERY_UPLOADS_PER_HOUR_PER_IP=2):
         assert upload(image_bytes(), REMOTE_ADDR="203.0.113.9").status_code == 429
