@@ -109,6 +109,20 @@ def procfile_line(process):
     raise AssertionError(f"no {process} process in the Procfile")
 
 
+def run_django_without_database(code, tmp_path):
+    """run_django on this suite's S3 but with a database port that nothing listens on."""
+    environ = {key: os.environ[key] for key in os.environ if key.startswith("AWS_")}
+    return run_django(
+        code,
+        tmp_path / "no.env",
+        **environ,
+        SECRET_KEY="test-only",
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="false",
+        DATABASE_URL=f"postgres://nobody@127.0.0.1:{free_port()}/photosite",
+    )
+
+
 def procfile_command(process):
     """The command of a Procfile line, split as a shell would."""
     return shlex.split(procfile_line(process))

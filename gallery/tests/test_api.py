@@ -2,7 +2,6 @@
 
 import io
 import json
-import os
 import re
 from datetime import timedelta
 
@@ -14,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.conftest import free_port, image_bytes, run_django, storages_with, stored_keys
+from gallery.tests.conftest import image_bytes, run_django_without_database, storages_with, stored_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -304,16 +303,7 @@ from django.test import Client
 client = Client()
 print(json.dumps([(r.status_code, r.json()) for r in (client.get("/api/photos"), client.get("/healthz"))]))
 """
-    environ = {key: os.environ[key] for key in os.environ if key.startswith("AWS_")}
-    result = run_django(
-        code,
-        tmp_path / "no.env",
-        **environ,
-        SECRET_KEY="test-only",
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="false",
-        DATABASE_URL=f"postgres://nobody@127.0.0.1:{free_port()}/photosite",
-    )
+    result = run_django_without_database(code, tmp_path)
 
     assert result.returncode == 0, result.stderr
     (listed, listed_body), (health, health_body) = json.loads(result.stdout)

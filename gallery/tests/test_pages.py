@@ -1,7 +1,6 @@
 """The site's pages through Django's test client: gallery, photo, upload, accounts and error pages."""
 
 import json
-import os
 import re
 
 import pytest
@@ -11,7 +10,7 @@ from django.template.loader import render_to_string
 from django.test import override_settings
 
 from gallery.models import Photo
-from gallery.tests.conftest import free_port, image_bytes, run_django, storages_with, stored_keys, stored_photo
+from gallery.tests.conftest import image_bytes, run_django_without_database, storages_with, stored_keys, stored_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -300,16 +299,7 @@ from django.test import Client
 client = Client(raise_request_exception=False)
 print(json.dumps([(r.status_code, r.content.decode()) for r in (client.get("/"), client.get("/photos/1/"))]))
 """
-    environ = {key: os.environ[key] for key in os.environ if key.startswith("AWS_")}
-    result = run_django(
-        code,
-        tmp_path / "no.env",
-        **environ,
-        SECRET_KEY="test-only",
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="false",
-        DATABASE_URL=f"postgres://nobody@127.0.0.1:{free_port()}/photosite",
-    )
+    result = run_django_without_database(code, tmp_path)
 
     assert result.returncode == 0, result.stderr
     for status, html in json.loads(result.stdout):
