@@ -39,11 +39,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "storages",
+    "axes",
+    "csp",
     "gallery",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header goes on every response, static files included.
+    "photosite.security.PhotositeCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gallery.middleware.ServiceUnavailableMiddleware",
+    # django-axes asks to be last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "photosite.urls"
@@ -188,12 +194,6 @@ LOGGING = {
 
 # --- Security: HTTPS, headers, rate limits, login lockout, Content-Security-Policy ---
 # Kept in one block; .env.example and README.md ("Security") document the variables read here.
-INSTALLED_APPS += ["axes", "csp"]
-# The CSP header goes on every response, static files included; django-axes' middleware goes last, as it asks.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "photosite.security.PhotositeCSPMiddleware"
-)
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 
 # HTTPS. With DEBUG off every request is redirected to HTTPS, HSTS is sent and cookies are Secure.
 # Behind a proxy that ends TLS, SECURE_PROXY_SSL_HEADER names the header it sets, e.g.
