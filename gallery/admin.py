@@ -34,7 +34,6 @@ class PhotoAdmin(admin.ModelAdmin):
         if obj is None:
             # A new photo comes from a file, checked and stored as the API and the upload page do it.
             kwargs["form"] = PhotoUploadForm
-            kwargs["fields"] = PhotoUploadForm.Meta.fields
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request, obj=None):
