@@ -5,6 +5,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from gallery.forms import PhotoUploadForm
+from gallery.images import THUMBNAIL
 from gallery.models import Photo
 
 
@@ -16,7 +17,17 @@ class PhotoAdmin(admin.ModelAdmin):
     search_fields = ["title", "description", "owner__username"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
-    readonly_fields = ["preview", "image", "width", "height", "size", "content_type", "created_at", "owner"]
+    readonly_fields = [
+        "preview",
+        "image",
+        "width",
+        "height",
+        "size",
+        "content_type",
+        "created_at",
+        "owner",
+        "has_renditions",
+    ]
     fields = [
         "preview",
         "image",
@@ -28,6 +39,7 @@ class PhotoAdmin(admin.ModelAdmin):
         "size",
         "content_type",
         "created_at",
+        "has_renditions",
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -55,7 +67,7 @@ class PhotoAdmin(admin.ModelAdmin):
         width = round(photo.width * height / photo.height) if photo.height else height
         return format_html(
             '<img src="{}" width="{}" height="{}" alt="" loading="lazy">',
-            photo.image.url,
+            photo.renditions[THUMBNAIL].url,
             width,
             height,
         )

@@ -1,17 +1,21 @@
 """The JSON API: the photo viewset, its pagination and permissions, and how failures become responses."""
 
 import logging
+from datetime import datetime
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
+from django.db.models import Q
 from django.http import JsonResponse
 from django.views import defaults
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, viewsets
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from gallery.models import Photo
@@ -24,8 +28,11 @@ logger = logging.getLogger(__name__)
 
 
 class LinkHeaderCursorPagination(CursorPagination):
-    """Cursor pagination whose body stays the plain array the old API's clients read.
+    """Keyset pagination on (created_at, id), newest first, whose body stays the plain array the old API's clients read.
 
+    The cursor holds the created_at and id of the row it starts after, so that each page is one range of the
+    photo_newest_first index however deep it is, and rows sharing a created_at are never skipped or repeated.
+    (DRF's CursorPagination filters on the first field alone and counts an offset among equal values.)
     The next and previous pages are announced in a Link header (RFC 8288), as GitHub's API does.
     """
 
@@ -33,6 +40,55 @@ class LinkHeaderCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.cursor = self.decode_cursor(request)
+        reverse = bool(self.cursor and self.cursor.reverse)
+        after = self.cursor and self.cursor.position is not None
+        if after:
+            created_at, pk = self.decode_position(self.cursor.position)
+            if reverse:  # the newer rows, nearest first
+                queryset = queryset.filter(Q(created_at__gt=created_at) | Q(id__gt=pk), created_at__gte=created_at)
+            else:  # created_at__lte bounds the index range; the rest skips the rows tied with the cursor's
+                queryset = queryset.filter(Q(created_at__lt=created_at) | Q(id__lt=pk), created_at__lte=created_at)
+        rows = list(queryset.order_by(*(("created_at", "id") if reverse else self.ordering))[: self.page_size + 1])
+        self.page = rows[: self.page_size]
+        more = len(rows) > self.page_size
+        if reverse:
+            self.page.reverse()
+        self.has_next, self.has_previous = (after, more) if reverse else (more, after)
+        self.display_page_controls = self.has_next or self.has_previous
+        return self.page
+
+    def get_next_link(self):
+        if not (self.has_next and self.page):
+            return None
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=self.position_of(self.page[-1])))
+
+    def get_previous_link(self):
+        if not self.has_previous:
+            return None
+        if not self.page:  # past the last row (deleted since): back to the start
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        return self.encode_cursor(Cursor(offset=0, reverse=True, position=self.position_of(self.page[0])))
+
+    @staticmethod
+    def position_of(photo):
+        return f"{photo.created_at.isoformat()} {photo.pk}"
+
+    def decode_position(self, position):
+        """(created_at, id) from a cursor's position; a 404 like DRF's for anything else."""
+        created_at, _, pk = position.rpartition(" ")
+        try:
+            created_at = datetime.fromisoformat(created_at)
+            if created_at.tzinfo is None:
+                raise ValueError("no time zone")
+            return created_at, int(pk)
+        except ValueError:
+            raise NotFound(self.invalid_cursor_message) from None
 
     def get_paginated_response(self, data):
         links = [

@@ -11,6 +11,7 @@ class GalleryConfig(AppConfig):
     verbose_name = "Gallery"
 
     def ready(self):
+        import pillow_heif
         from PIL import Image, PngImagePlugin
 
         # Pillow's own decompression-bomb guard follows the gallery's limit: it
@@ -21,3 +22,7 @@ class GalleryConfig(AppConfig):
         # A PNG's text chunks are held in memory as they are read: 4 MB of them (Pillow allows 64)
         # is far more than real metadata needs; beyond it Pillow raises ValueError, and the upload gets 400.
         PngImagePlugin.MAX_TEXT_MEMORY = 4 * PngImagePlugin.MAX_TEXT_CHUNK
+        # A phone's HEIC also holds a thumbnail, depth maps and HDR gain maps; the gallery decodes the image only.
+        pillow_heif.options.THUMBNAILS = False
+        pillow_heif.options.DEPTH_IMAGES = False
+        pillow_heif.options.AUX_IMAGES = False

@@ -3,14 +3,14 @@
 from django import forms
 from django.conf import settings
 
-from gallery.images import ACCEPTED_FORMATS, ACCEPTED_NAMES, detect_image
+from gallery.images import ACCEPTED_FILE_TYPES, ACCEPTED_NAMES, detect_image
 from gallery.models import Photo
 
 
 class ImageUploadField(forms.FileField):
     """A file field whose cleaned value is a DetectedImage: the bytes decoded as an accepted image."""
 
-    widget = forms.FileInput(attrs={"accept": ",".join(content_type for content_type, _ in ACCEPTED_FORMATS.values())})
+    widget = forms.FileInput(attrs={"accept": ACCEPTED_FILE_TYPES})
 
     def clean(self, data, initial=None):
         upload = super().clean(data, initial)

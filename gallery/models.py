@@ -2,16 +2,20 @@
 
 import unicodedata
 import uuid
-from pathlib import PurePath
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import PurePath, PurePosixPath
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import DatabaseError, models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from gallery.storage import StorageUnavailable, delete_after_commit, storage_errors
+from gallery import images
+from gallery.storage import ConcurrentSaves, delete_after_commit, storage_errors
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
@@ -22,6 +26,20 @@ KEY_PREFIX = "photos/"
 def new_photo_key(extension):
     """A fresh object key: photos/<uuid4 hex>.<extension>. No client text ever goes into it."""
     return f"{KEY_PREFIX}{uuid.uuid4().hex}.{extension}"
+
+
+def rendition_key(original_key, rendition):
+    """The key of a rendition, derived from its original's: photos/<hex>.jpg -> photos/<hex>.thumbnail.webp."""
+    return f"{PurePosixPath(original_key).with_suffix('')}.{rendition}.{images.RENDITION_EXTENSION}"
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """What a page or a client needs to show one rendition of a photo: its URL and its size in pixels."""
+
+    url: str
+    width: int
+    height: int
 
 
 def title_from_filename(filename):
@@ -60,6 +78,12 @@ class Photo(models.Model):
         on_delete=models.CASCADE,
         related_name="photos",
     )
+    # Only the original's key is stored; the renditions' keys derive from it (rendition_key).
+    has_renditions = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Whether the thumbnail and display size are in the bucket (python manage.py make_renditions).",
+    )
 
     objects = PhotoManager()
 
@@ -74,30 +98,56 @@ class Photo(models.Model):
         return reverse("photo", args=[self.pk])
 
     def save_upload(self, image):
-        """Store a DetectedImage in S3 as this new photo's original, then insert the row.
+        """Store a DetectedImage in S3 as this new photo's original, with its renditions, then insert the row.
 
-        Leaves no object without a row, nor a row without an object. Raises StorageUnavailable
-        when S3 fails and DatabaseError when the database does.
+        The original goes up while the renditions are made, and each of those as soon as it is. Leaves no
+        object without a row, nor a row without its objects. Raises StorageUnavailable when S3 fails and
+        DatabaseError when the database does.
         """
         self.title = self.title or title_from_filename(image.file.name)
         self.width, self.height = image.width, image.height
         self.size = image.file.size
         self.content_type = image.content_type
-        storage = self.image.storage
+        self.image.name = new_photo_key(image.extension)
         # django-storages prefers a file's own content_type, which for an upload is the client's claim.
         image.file.content_type = image.content_type
-        with storage_errors():
-            self.image.name = storage.save(new_photo_key(image.extension), image.file)
+        with storage_errors(), ConcurrentSaves(self.image.storage) as saves:
+            saves.save(self.image.name, image.file)
+            self.save_renditions(image, saves)
         try:
             with transaction.atomic():
                 self.save()
         except DatabaseError:
-            try:
-                with storage_errors():
-                    storage.delete(self.image.name)
-            except StorageUnavailable:
-                pass  # Logged by storage_errors; nothing more can be done for this object now.
+            saves.delete_saved()
             raise
+
+    def save_renditions(self, image, saves):
+        """Render a DetectedImage of this photo's original and start saving each rendition with `saves`."""
+        for rendition, content in images.render(image):
+            file = ContentFile(content)
+            file.content_type = images.RENDITION_CONTENT_TYPE
+            saves.save(rendition_key(self.image.name, rendition), file)
+        self.has_renditions = True
+
+    @cached_property
+    def original_url(self):
+        """The original's pre-signed URL."""
+        return self.image.url
+
+    @cached_property
+    def renditions(self):
+        """{name: Rendition} of the thumbnail and the display size; the original stands in until they are made."""
+        if not self.has_renditions:
+            original = Rendition(self.original_url, self.width, self.height)
+            return dict.fromkeys(images.RENDITIONS, original)
+        storage = self.image.storage
+        return {
+            name: Rendition(
+                storage.url(rendition_key(self.image.name, name)),
+                *images.fit_within((self.width, self.height), spec.box),
+            )
+            for name, spec in images.RENDITIONS.items()
+        }
 
     @staticmethod
     def can_be_uploaded_by(user):
@@ -105,8 +155,9 @@ class Photo(models.Model):
         return user.is_authenticated or settings.GALLERY_ALLOW_ANONYMOUS_UPLOADS
 
     def object_keys(self):
-        """The storage names of every object this photo owns: today its original, later its renditions too."""
-        return [self.image.name]
+        """The storage names of every object this photo owns: its original and, once made, its renditions."""
+        renditions = images.RENDITIONS if self.has_renditions else ()
+        return [self.image.name, *(rendition_key(self.image.name, name) for name in renditions)]
 
     def can_be_changed_by(self, user):
         """Only its owner and staff may edit or delete a photo; nobody owns an anonymous upload."""

@@ -1,10 +1,10 @@
-"""JSON shapes of the API. A photo object keeps the old API's keys: id, photo_url, title, description."""
+"""JSON shapes of the API. A photo object keeps the old API's keys (id, photo_url, title, description) and adds more."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gallery.images import ACCEPTED_NAMES, detect_image
+from gallery.images import ACCEPTED_NAMES, DISPLAY, THUMBNAIL, detect_image
 from gallery.models import Photo
 
 
@@ -28,6 +28,12 @@ class PhotoFileField(serializers.FileField):
 
 class PhotoSerializer(serializers.ModelSerializer):
     photo_url = serializers.SerializerMethodField(help_text="Pre-signed GET URL of the original; expires.")
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="Pre-signed GET URL of a WebP that fits 400 x 400 pixels; expires. The original's until it is made."
+    )
+    display_url = serializers.SerializerMethodField(
+        help_text="Pre-signed GET URL of a WebP that fits 1600 x 1600 pixels; expires. The original's until it is made."
+    )
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -35,6 +41,8 @@ class PhotoSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "photo_url",
+            "thumbnail_url",
+            "display_url",
             "title",
             "description",
             "width",
@@ -48,7 +56,15 @@ class PhotoSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_photo_url(self, photo):
-        return photo.image.url
+        return photo.original_url
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, photo):
+        return photo.renditions[THUMBNAIL].url
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_display_url(self, photo):
+        return photo.renditions[DISPLAY].url
 
 
 class PhotoUploadSerializer(PhotoSerializer):

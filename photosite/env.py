@@ -70,7 +70,7 @@ class Environment:
             return False
         raise ConfigError(source, f"must be true or false, not {value!r}")
 
-    def int(self, name, default, minimum=1):
+    def int(self, name, default, minimum=1, maximum=None):
         source, value = self.lookup(name)
         if value is None:
             return default
@@ -80,6 +80,8 @@ class Environment:
             raise ConfigError(source, f"must be a whole number, not {value!r}") from None
         if number < minimum:
             raise ConfigError(source, f"must be at least {minimum}, not {number}")
+        if maximum is not None and number > maximum:
+            raise ConfigError(source, f"must be at most {maximum}, not {number}")
         return number
 
     def url(self, name, default=REQUIRED):

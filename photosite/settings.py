@@ -113,7 +113,9 @@ AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", None)
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", None)
 # SigV4 URLs name the region; R2 and SeaweedFS accept us-east-1 as well as AWS does.
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", "us-east-1")
-AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", 3600, minimum=60)
+# How long a pre-signed URL is valid. A URL stays the same for half of it (so browsers can cache
+# the image) and is valid for at least the other half when handed out (gallery.storage). SigV4 allows 7 days.
+AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", 3600, minimum=60, maximum=7 * 24 * 3600)
 AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", None)
 AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", "path" if AWS_S3_ENDPOINT_URL else "auto")
 if AWS_S3_ADDRESSING_STYLE not in {"auto", "path", "virtual"}:
@@ -137,7 +139,8 @@ AWS_S3_CLIENT_CONFIG = Config(
 )
 
 STORAGES = {
-    "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+    # django-storages' S3 backend with cheaper, cacheable pre-signed URLs.
+    "default": {"BACKEND": "gallery.storage.PhotoStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 STATIC_URL = "static/"

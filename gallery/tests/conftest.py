@@ -13,6 +13,7 @@ import uuid
 import zlib
 from pathlib import Path
 
+import pillow_heif
 import pytest
 import requests
 from django.conf import settings
@@ -38,6 +39,13 @@ def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", color=None):
     image = Image.new(mode, size, color=color)
     buffer = io.BytesIO()
     image.save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def heic_bytes(image, **metadata):
+    """`image` saved as a HEIC by pillow-heif (libheif and x265, its fastest preset), with exif= and xmp= if given."""
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(image).save(buffer, quality=90, enc_params={"preset": "ultrafast"}, **metadata)
     return buffer.getvalue()
 
 
@@ -79,7 +87,7 @@ def free_port():
 def storages_with(**options):
     """STORAGES whose default backend has other S3 options; changing STORAGES makes Django build a new storage."""
     return {
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "default": {"BACKEND": "gallery.storage.PhotoStorage", "OPTIONS": options},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 

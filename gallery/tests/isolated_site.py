@@ -16,7 +16,7 @@ import psycopg
 import requests
 from django.conf import settings
 
-from gallery.models import KEY_PREFIX
+from gallery.models import KEY_PREFIX, Photo
 from gallery.tests.conftest import run_django, start_gunicorn, stop_gunicorn
 from scripts.stack import BUCKET, make_temp_dir, start_postgres, start_s3
 
@@ -99,6 +99,12 @@ class IsolatedSite:
         """{object key: size} of every photo row."""
         with self.connect() as connection:
             return dict(connection.execute("SELECT image, size FROM gallery_photo").fetchall())
+
+    def owned_keys(self):
+        """The keys of every object the photo rows own: each original and its renditions (Photo.object_keys)."""
+        with self.connect() as connection:
+            rows = connection.execute("SELECT image, has_renditions FROM gallery_photo").fetchall()
+        return {key for image, made in rows for key in Photo(image=image, has_renditions=made).object_keys()}
 
     def objects(self):
         """{key: size} of every object under photos/ in the site's bucket."""

@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes, storages_with, stored_keys, stored_photo
+from gallery.tests.conftest import heic_bytes, image_bytes, storages_with, stored_keys, stored_photo
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -132,6 +132,13 @@ def log_in(page, site, username):
     expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
 
 
+def shown_image(image):
+    """The URL an <img> shows, once the browser has loaded and decoded it (it fails if the image is broken)."""
+    expect(image).to_have_js_property("complete", True, timeout=20_000)
+    assert image.evaluate("(img) => img.naturalWidth") > 0, image.evaluate("(img) => img.currentSrc")
+    return image.evaluate("(img) => img.currentSrc")
+
+
 def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket):
     sign_up(page, site, "newcomer")
     expect(page).to_have_url(f"{site}/upload/")
@@ -152,16 +159,21 @@ def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket)
     assert any(re.fullmatch(r"Uploading… \d+%", text) for text in page.evaluate("window.seenStatuses"))
     expect(page.locator("#upload-summary")).to_have_text("2 uploaded. See the gallery")
     assert Photo.objects.filter(owner__username="newcomer").count() == 2
-    assert len(stored_keys() - bucket) == 2
+    assert len(stored_keys() - bucket) == 6, "each original and its two renditions"
+    for item in items.all():
+        assert ".thumbnail.webp?" in shown_image(item.locator(".upload-item__preview img")), "the server's thumbnail"
 
     page.get_by_role("link", name="See the gallery").click()
     tiles = page.locator(".grid .tile")
     expect(tiles).to_have_count(2)
     assert sorted(tiles.all_inner_texts()) == ["beach", "forest"]
+    for tile in tiles.all():
+        assert ".thumbnail.webp?" in shown_image(tile.locator("img")), "a desktop screen's tile takes the thumbnail"
 
     page.get_by_role("link", name="beach", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("beach")
     expect(page.get_by_text("1200 × 900 pixels")).to_be_visible()
+    assert ".display.webp?" in shown_image(page.locator(".photo__figure img"))
     page.get_by_label("Title").fill("Beach at dawn")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Your changes are saved.")).to_be_visible()
@@ -174,7 +186,7 @@ def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket)
     expect(page.get_by_text("Deleted “Beach at dawn”.")).to_be_visible()
     expect(page.locator(".grid .tile")).to_have_count(1)
     assert list(Photo.objects.values_list("title", flat=True)) == ["forest"]
-    assert len(stored_keys() - bucket) == 1
+    assert len(stored_keys() - bucket) == 3
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in")).to_be_visible()
@@ -193,7 +205,8 @@ def test_a_bad_file_shows_the_apis_error_while_a_good_one_uploads(page, site, pr
 
     bad, good = page.locator(".upload-item").all()
     expect(bad.locator(".upload-item__status")).to_have_text(
-        "Upload a valid image: JPEG, PNG, GIF or WebP. This file is not one, or it is damaged.", timeout=20_000
+        "Upload a valid image: JPEG, PNG, GIF, WebP, HEIC or AVIF. This file is not one, or it is damaged.",
+        timeout=20_000,
     )
     expect(bad).to_have_class(re.compile("upload-item--failed"))
     expect(good.locator(".upload-item__status")).to_contain_text("Uploaded.", timeout=20_000)
@@ -201,9 +214,28 @@ def test_a_bad_file_shows_the_apis_error_while_a_good_one_uploads(page, site, pr
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "upload-results-1280.png", full_page=True)
     assert list(Photo.objects.values_list("title", flat=True)) == ["good"]
-    assert len(stored_keys() - bucket) == 1
+    assert stored_keys() - bucket == set(Photo.objects.get().object_keys())
     # The refused upload is the only request that did not succeed.
     assert [p for p in problems if not p.startswith("console: Failed to load resource")] == [f"400 {site}/api/photos"]
+
+
+def test_a_heic_from_an_iphone_is_shown_through_its_renditions(page, site, problems, make_user):
+    """Chromium cannot show HEIC itself: the local preview gives way to the server's thumbnail."""
+    make_user("iphone")
+    log_in(page, site, "iphone")
+    page.goto(f"{site}/upload/")
+
+    drop_files(page, [("IMG_0001.HEIC", "image/heic", heic_bytes(Image.effect_noise((1200, 900), 60).convert("RGB")))])
+
+    item = page.locator(".upload-item")
+    expect(item.locator(".upload-item__status")).to_contain_text("Uploaded.", timeout=20_000)
+    assert ".thumbnail.webp?" in shown_image(item.locator(".upload-item__preview img"))
+    photo = Photo.objects.get()
+    assert (photo.content_type, photo.title) == ("image/heic", "IMG_0001")
+    page.goto(f"{site}/photos/{photo.pk}/")
+    assert ".display.webp?" in shown_image(page.locator(".photo__figure img"))
+    expect(page.get_by_role("link", name="Open the original")).to_have_attribute("href", re.compile(r"\.heic\?"))
+    assert problems == []
 
 
 def test_without_javascript_the_plain_form_uploads_and_shows_field_errors(browser, site, make_user, bucket):
@@ -222,7 +254,7 @@ def test_without_javascript_the_plain_form_uploads_and_shows_field_errors(browse
     page.get_by_role("button", name="Upload").click()
 
     expect(page.locator("#id_photo_errors")).to_have_text(
-        "Upload a valid image: JPEG, PNG, GIF or WebP. This file is not one, or it is damaged."
+        "Upload a valid image: JPEG, PNG, GIF, WebP, HEIC or AVIF. This file is not one, or it is damaged."
     )
     expect(page.get_by_label("Title")).to_have_value("What I typed")
     expect(page.get_by_label("Description")).to_have_value("Kept after the error")
@@ -237,7 +269,7 @@ def test_without_javascript_the_plain_form_uploads_and_shows_field_errors(browse
     expect(page.get_by_role("heading", level=1)).to_have_text("What I typed")
     photo = Photo.objects.get()
     assert photo.owner.username == "plain" and photo.description == "Kept after the error"
-    assert stored_keys() - bucket == {photo.image.name}
+    assert stored_keys() - bucket == set(photo.object_keys())
     assert problems == []
     context.close()
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from gallery.models import Photo
 from gallery.tests.conftest import image_bytes
 
 pytestmark = pytest.mark.slow
@@ -60,9 +61,10 @@ def test_s3_outage_fails_uploads_with_503_while_reads_go_on(isolated_site):
     assert [response.status_code for response in after] == [201] * len(after), "S3 is back: every worker uploads"
     assert {worker.pid for worker in site.workers()} == workers, "without a worker restarted"
     assert requests.get(kept.json()["photo_url"], timeout=10).content == image_bytes(color=(1, 2, 3))
-    new_rows = site.rows().keys() - rows.keys()
-    assert len(new_rows) == len(after)
-    assert site.objects().keys() - objects.keys() == new_rows, "each new object has its row, and nothing else"
+    assert len(site.rows().keys() - rows.keys()) == len(after)
+    new_objects = site.objects().keys() - objects.keys()
+    assert new_objects == site.owned_keys() - objects.keys(), "each new object belongs to a new row, and nothing else"
+    assert len(new_objects) == 3 * len(after), "an original and its two renditions each"
 
 
 def test_hung_s3_fails_uploads_with_503_in_bounded_time(isolated_site):
@@ -142,7 +144,7 @@ def wait_for(condition, what, timeout=30):
 
 
 def test_worker_killed_between_object_and_row_leaves_an_orphan_that_reconcile_finds(isolated_site):
-    """The INSERT waits on a table lock, so the worker is killed after storing the object, before the row."""
+    """The INSERT waits on a table lock, so the worker is killed after storing the objects, before the row."""
     site = isolated_site
     rows, objects = site.rows(), site.objects()
     waiting_insert = (
@@ -168,15 +170,18 @@ def test_worker_killed_between_object_and_row_leaves_an_orphan_that_reconcile_fi
     assert site.rows() == rows, "no row"
     assert site.rows().items() <= site.objects().items(), "every row has its object"
     orphans = site.objects().keys() - objects.keys()
-    assert len(orphans) == 1, "the object stored before the kill stays behind"
-    (orphan,) = orphans
+    (original,) = {key for key in orphans if not key.endswith(".webp")}
+    assert orphans == set(Photo(image=original, has_renditions=True).object_keys()), (
+        "the original and renditions stored before the kill stay behind"
+    )
 
     report = site.manage("reconcile_storage")
     assert report.returncode == 0, report.stderr
-    assert f"orphan {orphan} (" in report.stdout and "kept, younger than 3600 s" in report.stdout
+    assert all(f"orphan {orphan} (" in report.stdout for orphan in orphans)
+    assert report.stdout.count("kept, younger than 3600 s") == 3
     cleared = site.manage("reconcile_storage", "--delete", "--min-age", "0")
     assert cleared.returncode == 0, cleared.stderr
-    assert f"orphan {orphan} (" in cleared.stdout and site.objects() == objects
+    assert all(f"orphan {orphan} (" in cleared.stdout for orphan in orphans) and site.objects() == objects
 
     site.wait_until_healthy()
     assert len(site.workers()) == 2, "gunicorn replaced the killed worker"

@@ -15,11 +15,11 @@ from django.conf import settings
 from PIL import Image
 from rest_framework.authtoken.models import Token
 
-from gallery.images import DECODE_BUDGET_BYTES, WEBP_BYTES_PER_PIXEL
+from gallery.images import AVIF_BYTES_PER_PIXEL, DECODE_BUDGET_BYTES, HEIF_BYTES_PER_PIXEL, WEBP_BYTES_PER_PIXEL
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes, photo_exif, png_chunk, running_gunicorn, stored_keys
+from gallery.tests.conftest import heic_bytes, image_bytes, photo_exif, png_chunk, running_gunicorn, stored_keys
 
-KEY_PATTERN = re.compile(r"photos/[0-9a-f]{32}\.(jpg|png|gif|webp)")
+KEY_PATTERN = re.compile(r"photos/[0-9a-f]{32}\.(jpg|png|gif|webp|avif|heic)")
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 MAX_WORKER_RSS_KB = 300 * 1024
 
@@ -130,7 +130,7 @@ def test_hostile_file(upload, bucket, name):
         return
     assert response.status_code == 201, response.content
     photo = Photo.objects.get()
-    assert KEY_PATTERN.fullmatch(photo.image.name) and stored_keys() - bucket == {photo.image.name}
+    assert KEY_PATTERN.fullmatch(photo.image.name) and stored_keys() - bucket == set(photo.object_keys())
     stored = requests.get(response.json()["photo_url"], timeout=10)
     assert stored.headers["Content-Type"] == photo.content_type == content_type
     assert len(stored.content) == photo.size
@@ -138,15 +138,16 @@ def test_hostile_file(upload, bucket, name):
 
 @pytest.mark.django_db
 def test_multi_scan_jpeg_gets_a_lower_limit_than_a_single_scan_one(upload, bucket):
-    """A progressive CMYK JPEG keeps 8 bytes of coefficients per pixel while it decodes; a baseline one next to none."""
-    image = Image.new("CMYK", sized(DECODE_BUDGET_BYTES // 8 + 50_000))
+    """A progressive CMYK JPEG keeps 8 bytes of coefficients per pixel while it decodes, and 1 more of the image
+    drafted at 1/2 scale; a baseline one only the latter, a row of blocks at a time."""
+    image = Image.new("CMYK", sized(DECODE_BUDGET_BYTES // 9 + 50_000))
 
     progressive = upload(saved(image, "JPEG", progressive=True))
     baseline = upload(saved(image, "JPEG"))
 
     assert progressive.status_code == 400
     assert progressive.json()["photo"] == [
-        f"This image has {image.width} x {image.height} pixels; the limit is 20 million pixels."
+        f"This image has {image.width} x {image.height} pixels; the limit is 16.7 million pixels."
     ]
     assert baseline.status_code == 201 and Photo.objects.get().width == image.width
 
@@ -173,14 +174,20 @@ def largest_allowed():
     return {
         "jpeg-largest-baseline": saved(Image.new("L", sized(max_pixels)), "JPEG"),
         "jpeg-largest-progressive-444": saved(
-            Image.new("RGB", sized(DECODE_BUDGET_BYTES // 6)), "JPEG", progressive=True, subsampling=0
+            Image.new("RGB", sized(DECODE_BUDGET_BYTES // 7)), "JPEG", progressive=True, subsampling=0
         ),
         "jpeg-largest-progressive-cmyk": saved(
-            Image.new("CMYK", sized(DECODE_BUDGET_BYTES // 8)), "JPEG", progressive=True
+            Image.new("CMYK", sized(DECODE_BUDGET_BYTES // 9)), "JPEG", progressive=True
         ),
         "png-largest-rgba": png_rows(*sized(DECODE_BUDGET_BYTES // 4), color_type=6, channels=4),
         "png-largest-grey": png_rows(*sized(max_pixels), color_type=0, channels=1),
         "webp-largest": saved(Image.new("RGB", sized(WEBP_PIXEL_LIMIT)), "WEBP"),
+        "avif-largest": saved(
+            Image.new("RGB", sized(int(DECODE_BUDGET_BYTES // AVIF_BYTES_PER_PIXEL))), "AVIF", speed=10
+        ),
+        "heic-largest": heic_bytes(
+            Image.new("RGB", sized(int(DECODE_BUDGET_BYTES // HEIF_BYTES_PER_PIXEL)), (9, 99, 199))
+        ),
         "largest-upload": noise_png(settings.GALLERY_MAX_UPLOAD_MB * 1024 * 1024),
     }
 

@@ -2,13 +2,14 @@
 
 import io
 
+import pillow_heif
 import pytest
 import requests
 from django.test import override_settings
 from PIL import ExifTags, Image
 
 from gallery.models import Photo
-from gallery.tests.conftest import photo_exif
+from gallery.tests.conftest import heic_bytes, photo_exif
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,8 @@ def test_stored_original_has_no_location_but_keeps_the_rest(upload, image_format
     assert image.tobytes() == Image.open(io.BytesIO(content)).tobytes(), "the pixels are untouched"
     photo = Photo.objects.get(pk=body["id"])
     assert photo.size == len(stored.content) < len(content)
-    assert (photo.width, photo.height) == image.size == (320, 240)
+    assert image.size == (320, 240)
+    assert (photo.width, photo.height) == (240, 320), "as shown: turned upright by its orientation"
     assert stored.headers["Content-Type"] == photo.content_type == Image.MIME[image_format]
 
 
@@ -101,3 +103,32 @@ def test_mpo_extra_images_go_with_the_location(upload):
     assert body["content_type"] == "image/jpeg" and image.format == "JPEG"
     assert ExifTags.IFD.GPSInfo not in image.getexif() and stored.count(b"\xff\xd8") == 1
     assert image.tobytes() == Image.open(io.BytesIO(content)).tobytes()
+
+
+@pytest.mark.parametrize("image_format", ["HEIF", "AVIF"])
+def test_heic_and_avif_lose_their_location_in_place(upload, image_format):
+    """Their EXIF and XMP are items of the container: blanked at the same length, so nothing else moves."""
+    image = Image.effect_noise((320, 240), 60).convert("RGB")
+    if image_format == "HEIF":
+        content = heic_bytes(image, exif=photo_exif().tobytes(), xmp=XMP)
+    else:
+        buffer = io.BytesIO()
+        image.save(buffer, "AVIF", exif=photo_exif(), xmp=XMP)
+        content = buffer.getvalue()
+
+    stored = fetched(upload(content, name="IMG_0001.bin").json()).content
+
+    assert len(stored) == len(content) and stored != content
+    assert b"GPSLatitude" not in stored, "no XMP copy of the position either"
+    if image_format == "HEIF":
+        before, after = pillow_heif.open_heif(io.BytesIO(content)), pillow_heif.open_heif(io.BytesIO(stored))
+        exif = Image.Exif()
+        exif.load(after.info["exif"])
+        assert after.data == before.data, "the pixels are untouched"
+    else:
+        before, after = Image.open(io.BytesIO(content)), Image.open(io.BytesIO(stored))
+        exif = after.getexif()
+        assert after.tobytes() == before.tobytes(), "the pixels are untouched"
+    assert not exif.get_ifd(ExifTags.IFD.GPSInfo)
+    assert (exif[ExifTags.Base.Make], exif[ExifTags.Base.Model]) == ("Phonemaker", "Phone 12")
+    assert exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] == "2024:07:14 18:30:05"

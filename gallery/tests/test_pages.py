@@ -9,12 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.test import override_settings
 
-from gallery.models import Photo
+from gallery.models import Photo, rendition_key
 from gallery.tests.conftest import image_bytes, run_django_without_database, storages_with, stored_keys, stored_photo
 
 pytestmark = pytest.mark.django_db
 
-INVALID_IMAGE = "Upload a valid image: JPEG, PNG, GIF or WebP. This file is not one, or it is damaged."
+INVALID_IMAGE = "Upload a valid image: JPEG, PNG, GIF, WebP, HEIC or AVIF. This file is not one, or it is damaged."
 
 
 @pytest.fixture
@@ -35,17 +35,20 @@ def test_empty_gallery_points_to_the_upload_page(logged_in):
     assert 'href="/upload/"' in response.text
 
 
-def test_gallery_shows_photos_newest_first_with_sized_images(client, alice):
-    photos = [stored_photo(alice, f"photo {n}.jpg", image_bytes("JPEG", (300 + n, 200))) for n in range(7)]
+def test_gallery_shows_thumbnails_newest_first_offering_the_display_size(client, alice):
+    photos = [stored_photo(alice, f"photo {n}.jpg", image_bytes("JPEG", (1000 + 2 * n, 500 + n))) for n in range(7)]
 
     html = client.get("/").text
 
     images = re.findall(r"<img [^>]*>", html)
     assert len(images) == 7
     for image, photo in zip(images, reversed(photos), strict=True):
-        assert f'width="{photo.width}" height="{photo.height}"' in image
+        thumbnail, display = (rendition_key(photo.image.name, name) for name in ("thumbnail", "display"))
+        assert re.search(rf'src="[^"]*/{thumbnail}\?[^"]*"', image)
+        assert re.search(rf'srcset="[^"]*/{thumbnail}\?[^"]* 400w, [^"]*/{display}\?[^"]* {photo.width}w"', image)
+        assert 'width="400" height="200"' in image, "the thumbnail's size"
         assert f'alt="{photo.title}"' in image
-        assert photo.image.name in image
+        assert photo.image.name not in image, "the original is not downloaded"
     # The first row loads at once; the rest as they scroll into view.
     assert ['loading="lazy"' in image for image in images] == [False] * 5 + [True] * 2
 
@@ -88,7 +91,9 @@ def test_photo_page_shows_the_photo_and_what_is_known_about_it(client, alice):
     assert "<h1>lake</h1>" in html
     assert "<p>Calm<br>water</p>" in html
     assert "640 × 480 pixels" in html and "alice" in html and "image/jpeg" in html
-    assert html.count(photo.image.name) == 2  # the image, and the link to the original
+    display = rendition_key(photo.image.name, "display")
+    assert re.search(rf'<img src="[^"]*/{display}\?[^"]*" width="640" height="480"', html), "the display size"
+    assert re.search(rf'<a class="button" href="[^"]*/{photo.image.name}\?[^"]*">Open the original</a>', html)
     assert "Save changes" not in html and "/delete/" not in html
 
 
@@ -169,8 +174,8 @@ def test_upload_page_states_types_and_limit_from_the_settings(logged_in, setting
 
     html = logged_in.get("/upload/").text
 
-    assert "JPEG, PNG, GIF or WebP, up to 7 MB each." in html
-    assert 'accept="image/jpeg,image/png,image/gif,image/webp"' in html
+    assert "JPEG, PNG, GIF, WebP, HEIC or AVIF, up to 7 MB each." in html
+    assert 'accept="image/jpeg,image/png,image/gif,image/webp,image/avif,image/heic,.heic,.heif"' in html
     assert f'data-max-bytes="{7 * 1024 * 1024}"' in html
     assert 'enctype="multipart/form-data"' in html
 
@@ -184,7 +189,7 @@ def test_plain_form_upload_stores_the_photo_and_says_so(logged_in, alice, bucket
     assert response.redirect_chain == [(f"/photos/{photo.pk}/", 302)]
     assert "Uploaded “Evening”." in response.text
     assert (photo.owner, photo.description, photo.content_type) == (alice, "Warm light", "image/jpeg")
-    assert stored_keys() - bucket == {photo.image.name}
+    assert stored_keys() - bucket == set(photo.object_keys())
 
 
 def test_plain_form_shows_the_error_beside_the_field_and_keeps_what_was_typed(logged_in, bucket):

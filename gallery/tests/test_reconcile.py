@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from gallery.models import Photo
+from gallery.models import Photo, rendition_key
 from gallery.tests.conftest import free_port, image_bytes, storages_with
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_consistent_storage_reports_nothing(photos):
 
     assert error is None
     assert output.splitlines() == [
-        "Summary: 2 objects under photos/, 2 photos; 0 orphaned objects (0 younger than 3600 s), 0 deleted (dry run); "
+        "Summary: 6 objects under photos/, 2 photos; 0 orphaned objects (0 younger than 3600 s), 0 deleted (dry run); "
         "0 photos missing their object"
     ]
 
@@ -75,6 +75,18 @@ def test_dry_run_reports_orphans_and_missing_objects_and_deletes_nothing(locatio
     assert str(error) == "1 photos missing their object, 1 orphaned objects older than 0 s left"
     assert keys_under(location) == before
     assert Photo.objects.count() == 2, "rows whose object is missing are reported, not deleted"
+
+
+def test_a_missing_rendition_is_reported_and_a_rendition_of_no_photo_is_an_orphan(location, photos):
+    thumbnail = rendition_key(photos[0].image.name, "thumbnail")
+    default_storage.delete(thumbnail)
+    stray = default_storage.save(rendition_key("photos/gone.jpg", "display"), ContentFile(b"RIFF....WEBP"))
+
+    output, error = reconcile("--min-age", "0")
+
+    assert f"missing {thumbnail}: the object of photo {photos[0].pk} is not in the bucket" in output.splitlines()
+    assert f"orphan {stray} (" in output
+    assert str(error) == "1 photos missing their object, 1 orphaned objects older than 0 s left"
 
 
 def test_default_minimum_age_keeps_a_fresh_orphan_even_with_delete(location, photos, orphan):

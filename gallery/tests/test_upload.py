@@ -44,7 +44,7 @@ def test_upload_stores_object_and_row(upload, bucket, image_format, content_type
         "owner": "alice",
     }
     assert KEY_PATTERN.fullmatch(photo.image.name) and photo.image.name.endswith(f".{extension}")
-    assert stored_keys() - bucket == {photo.image.name}
+    assert stored_keys() - bucket == set(photo.object_keys())
     assert body["created_at"] and body["photo_url"].startswith("http")
 
 

@@ -78,7 +78,7 @@
     body.append(name, progress, status);
     item.append(preview, body);
     list.append(item);
-    return { file, item, progress, status };
+    return { file, item, preview, progress, status };
   }
 
   function settle(entry, ok, message, link) {
@@ -115,6 +115,12 @@
     xhr.addEventListener("load", () => {
       if (xhr.status === 201) {
         const photo = JSON.parse(xhr.responseText);
+        // The server's thumbnail replaces the local preview: it is what the gallery shows, and it exists
+        // for files this browser cannot show itself (HEIC in most browsers).
+        const thumbnail = element("img");
+        thumbnail.alt = "";
+        thumbnail.src = photo.thumbnail_url;
+        entry.preview.replaceChildren(thumbnail);
         const link = element("a", null, `View “${photo.title || "photo"}”`);
         link.href = `/photos/${photo.id}/`;
         settle(entry, true, "Uploaded.", link);
