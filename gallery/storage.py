@@ -6,7 +6,8 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from functools import cached_property, lru_cache
+from functools import cached_property
+from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from boto3.exceptions import Boto3Error
@@ -76,8 +77,9 @@ class QueryStringSigner:
     Written here because botocore's signer, driven per URL, costs some 60 times more (it builds and
     canonicalises a whole request): a list of 50 photos has 150 URLs. The signature is computed as AWS
     specifies, from a signing time rounded down to a window of half the expiry, so that the URL of a key
-    stays identical through the window and is valid for at least half the expiry when handed out; the
-    day's signing key is derived once. botocore still decides the address (endpoint, addressing style).
+    stays identical through the window and is valid for at least half the expiry when handed out; what
+    all URLs of a window share (the query string, the signing key) is made once. botocore still decides
+    the address (endpoint, addressing style).
     """
 
     PLACEHOLDER = "photosite-signer-placeholder"
@@ -94,14 +96,26 @@ class QueryStringSigner:
         self.expire = expire
         self.window = max(1, expire // 2)
         self.clock = clock
+        self.current = None
 
     def url(self, key):
         """The pre-signed GET URL of `key` for the current window."""
         now = int(self.clock())
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now - now % self.window))
         credentials = self.credentials.get_frozen_credentials()
+        window = self.current
+        if window is None or window.key != (now - now % self.window, credentials):
+            window = self.current = self.window_for(now - now % self.window, credentials)
+        path = self.path_prefix + quote(key, safe="/~")
+        canonical_request = f"GET\n{path}\n{window.query}\nhost:{self.host}\n\nhost\nUNSIGNED-PAYLOAD"
+        string_to_sign = window.string_to_sign_head + hashlib.sha256(canonical_request.encode()).hexdigest()
+        signature = hmac.new(window.signing_key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        return f"{self.origin}{path}?{window.query}&X-Amz-Signature={signature}"
+
+    def window_for(self, signed_at, credentials):
+        """What every URL signed at `signed_at` with these credentials shares; made once per window."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed_at))
         scope = f"{stamp[:8]}/{self.region}/s3/aws4_request"
-        # The canonical query string: every parameter but the signature, sorted, values URI-encoded.
+        # The canonical query string: every parameter but the signature, sorted by name, values URI-encoded.
         query = (
             f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={quote(f'{credentials.access_key}/{scope}', safe='')}"
             f"&X-Amz-Date={stamp}&X-Amz-Expires={self.expire}"
@@ -109,21 +123,17 @@ class QueryStringSigner:
         if credentials.token:
             query += f"&X-Amz-Security-Token={quote(credentials.token, safe='-_.~')}"
         query += "&X-Amz-SignedHeaders=host"
-        path = self.path_prefix + quote(key, safe="/~")
-        canonical_request = f"GET\n{path}\n{query}\nhost:{self.host}\n\nhost\nUNSIGNED-PAYLOAD"
-        string_to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
-        key_for_day = signing_key(credentials.secret_key, stamp[:8], self.region)
-        signature = hmac.new(key_for_day, string_to_sign.encode(), hashlib.sha256).hexdigest()
-        return f"{self.origin}{path}?{query}&X-Amz-Signature={signature}"
+        signing_key = f"AWS4{credentials.secret_key}".encode()
+        for part in (stamp[:8], self.region, "s3", "aws4_request"):
+            signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
+        return SigningWindow((signed_at, credentials), query, f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n", signing_key)
 
 
-@lru_cache(maxsize=8)
-def signing_key(secret_key, day, region):
-    """SigV4's signing key for a day, a region and S3: four HMACs, the same all day."""
-    key = f"AWS4{secret_key}".encode()
-    for part in (day, region, "s3", "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
+class SigningWindow(NamedTuple):
+    key: tuple
+    query: str
+    string_to_sign_head: str
+    signing_key: bytes
 
 
 def canonical_host(address):

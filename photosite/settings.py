@@ -9,6 +9,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 
@@ -137,6 +138,11 @@ AWS_S3_CLIENT_CONFIG = Config(
     read_timeout=10,
     retries={"total_max_attempts": 2, "mode": "standard"},
 )
+
+# Each object goes up in one PUT from the thread that saves it: uploads are at most GALLERY_MAX_UPLOAD_MB, and
+# the original and its renditions are already sent side by side (gallery.storage.ConcurrentSaves). boto3's
+# default would start a pool of 10 threads per object and split anything over 8 MB into parts.
+AWS_S3_TRANSFER_CONFIG = TransferConfig(multipart_threshold=5 * 1024**3, use_threads=False)
 
 STORAGES = {
     # django-storages' S3 backend with cheaper, cacheable pre-signed URLs.
