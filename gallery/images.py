@@ -37,9 +37,9 @@ ACCEPTED_FILE_TYPES = ",".join([*(content_type for content_type, _ in ACCEPTED_F
 # Pillow decodes these itself; HEIC goes through pillow-heif (libheif), which Pillow does not know.
 PILLOW_FORMATS = ["JPEG", "PNG", "GIF", "WEBP", "AVIF"]
 
-# What validating one image may cost in memory, so that a worker stays under 300 MB (it idles
-# at about 95 MB, keeps some 20 to 40 MB of earlier uploads' memory that glibc does not give back,
-# and holds up to an upload's worth of other buffers; see gunicorn.conf.py). Above it an image is
+# What validating one image may cost in memory, so that a worker stays under 300 MB (it idles at
+# about 95 MB, keeps up to 15 MB more between uploads (see gunicorn.conf.py), and holds the request's
+# other buffers and the renditions, some 20 MB, at its peak). Above it an image is
 # refused from its header, whatever GALLERY_MAX_PIXELS allows: a decoder that must hold every
 # pixel (PNG, GIF, WebP, AVIF, HEIC) or every DCT coefficient (progressive or multi-scan JPEG)
 # gets a lower pixel limit (decode_bytes_per_pixel), proved by the worker memory test.
@@ -227,7 +227,11 @@ def shrunk(image, target):
     """A copy of a loaded Pillow image at least as large as `target` and less than twice it (or whole, when smaller)."""
     if image.width < 2 * target[0] or image.height < 2 * target[1]:
         return image.copy()
-    return reduced(lambda top, count: image.crop((0, top, image.width, top + count)), image.size, image.mode, target)
+    smaller = reduced(lambda top, count: image.crop((0, top, image.width, top + count)), image.size, image.mode, target)
+    if image.palette is not None:  # a palette image's bands were pasted as indices into the palette
+        smaller.putpalette(image.getpalette())
+    smaller.info = image.info.copy()  # its transparency, for one
+    return smaller
 
 
 def reduced(rows, size, mode, target):

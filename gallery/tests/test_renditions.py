@@ -24,10 +24,12 @@ def two_colours(size=(600, 400), mode="RGB"):
     return image
 
 
-def palette_image():
-    """A palette image of colour 1, which its PNG will say is transparent."""
-    image = Image.new("P", (300, 200), 1)
+def palette_image(size=(300, 200), transparent=True):
+    """A palette image of colour 1, red, which its PNG says is transparent unless `transparent` is false."""
+    image = Image.new("P", size, 1)
     image.putpalette([0, 0, 0, 255, 0, 0])
+    if transparent:
+        image.info["transparency"] = 1
     return image
 
 
@@ -142,16 +144,15 @@ def test_a_cmyk_profile_is_not_carried_into_rgb_renditions(upload):
     [
         (Image.new("RGBA", (300, 200), (0, 0, 255, 0)), "RGBA", 0),
         (palette_image(), "RGBA", 0),
+        (palette_image((3300, 2000), transparent=False), "RGB", (255, 0, 0)),
         (Image.new("I;16", (300, 200), 40_000), "RGB", (156, 156, 156)),
         (Image.new("LA", (300, 200), (90, 128)), "RGBA", (90, 90, 90, 128)),
         (Image.new("1", (300, 200), 1), "RGB", (255, 255, 255)),
     ],
-    ids=["transparent-rgba", "palette-transparency", "16-bit-grey", "grey-alpha", "bilevel"],
+    ids=["transparent-rgba", "palette-transparency", "large-palette", "16-bit-grey", "grey-alpha", "bilevel"],
 )
 def test_modes_are_rendered_as_browsers_show_them(upload, image, expected_mode, pixel):
-    options = {"transparency": 1} if image.mode == "P" else {}
-
-    body = upload(encoded(image, "PNG", **options)).json()
+    body = upload(encoded(image, "PNG", **image.info)).json()
 
     thumbnail, _ = fetch(body["thumbnail_url"])
     assert thumbnail.mode == expected_mode
