@@ -1,5 +1,5 @@
 # photosite: `make run` serves the app on http://127.0.0.1:8000, `make test` runs the suite
-# (`make test-slow` its load and fault tests).
+# (`make test-slow` its load and fault tests), `make bench` the benchmark.
 # Both create .venv and install what they need first; see README.md.
 
 PYTHON ?= python3
@@ -13,7 +13,7 @@ DEV_DEFAULTS := --default DEBUG=true --default DATABASE_URL=sqlite:///var/db.sql
 # to HTTPS is off (the tests turn it on where they test it).
 PYTEST := $(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false $(BIN)/pytest
 
-.PHONY: install run manage test test-slow lint postgresql chromium clean
+.PHONY: install run manage test test-slow bench lint postgresql chromium clean
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,11 @@ test: install postgresql chromium
 test-slow: POSTGRES_BINARIES_NEEDED := yes
 test-slow: install postgresql
 	$(PYTEST) -m slow $(PYTEST_ARGS)
+
+# The benchmark (scripts/bench.py): its own PostgreSQL and S3 as for the tests, gunicorn as deployed, one table
+# of figures; BENCHMARKS.md records a run. BENCH_ARGS=--quick takes fewer samples.
+bench: install postgresql chromium
+	$(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=bench-only-not-secret $(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
