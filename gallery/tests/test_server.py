@@ -50,6 +50,27 @@ def test_gunicorn_uploads_lists_and_serves_the_bytes(server, alice):
     assert requests.get(f"{server}/healthz", timeout=10).json()["status"] == "ok"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_workers_keep_their_database_connections_between_requests(server):
+    """CONN_MAX_AGE: a list costs no new connection; the same few server processes answer every request."""
+
+    def app_backends():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return {pid for (pid,) in cursor.fetchall()}
+
+    for _ in range(10):
+        assert requests.get(f"{server}/api/photos", timeout=10).status_code == 200
+    first = app_backends()
+    for _ in range(20):
+        assert requests.get(f"{server}/api/photos", timeout=10).status_code == 200
+
+    assert 1 <= len(first) <= 2, "one connection per worker at most"
+    assert app_backends() == first, "the same connections, reused"
+
+
 def test_whitenoise_serves_hashed_static_files(server):
     url = staticfiles_storage.url("rest_framework/css/bootstrap.min.css")
     assert url != "/static/rest_framework/css/bootstrap.min.css", "the manifest names a hashed file"
