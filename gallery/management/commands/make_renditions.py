@@ -45,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError(f"{error} Photos done so far are kept; run the command again to go on.") from error
         for line in failed:
             self.stderr.write(line)
-        done = photos.model.objects.filter(has_renditions=True).count()
+        done = Photo.objects.filter(has_renditions=True).count()
         self.stdout.write(f"Summary: {done} photos have renditions; {len(failed)} could not be made.")
         if failed:
             raise CommandError(f"{len(failed)} photos have no renditions", returncode=1)
