@@ -17,17 +17,6 @@ class PhotoAdmin(admin.ModelAdmin):
     search_fields = ["title", "description", "owner__username"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
-    readonly_fields = [
-        "preview",
-        "image",
-        "width",
-        "height",
-        "size",
-        "content_type",
-        "created_at",
-        "owner",
-        "has_renditions",
-    ]
     fields = [
         "preview",
         "image",
@@ -41,6 +30,8 @@ class PhotoAdmin(admin.ModelAdmin):
         "created_at",
         "has_renditions",
     ]
+    # What the photo's file and upload determined; only the title and description are edited here.
+    readonly_fields = [name for name in fields if name not in ("title", "description")]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -35,7 +35,7 @@ ACCEPTED_NAMES = "JPEG, PNG, GIF, WebP, HEIC or AVIF"
 # What a file input may offer: browsers know HEIC by its extension more often than by its type.
 ACCEPTED_FILE_TYPES = ",".join([*(content_type for content_type, _ in ACCEPTED_FORMATS.values()), ".heic", ".heif"])
 # Pillow decodes these itself; HEIC goes through pillow-heif (libheif), which Pillow does not know.
-PILLOW_FORMATS = ["JPEG", "PNG", "GIF", "WEBP", "AVIF"]
+PILLOW_FORMATS = [name for name in ACCEPTED_FORMATS if name != "HEIF"]
 
 # What validating one image may cost in memory, so that a worker stays under 300 MB (it idles at
 # about 95 MB, keeps up to 15 MB more between uploads (see gunicorn.conf.py), and holds the request's
@@ -225,7 +225,7 @@ def decode_heif(file, max_pixels):
 
 def shrunk(image, target):
     """A copy of a loaded Pillow image at least as large as `target` and less than twice it (or whole, when smaller)."""
-    if image.width < 2 * target[0] or image.height < 2 * target[1]:
+    if reduction_factor(image.size, target) == 1:
         return image.copy()
     smaller = reduced(lambda top, count: image.crop((0, top, image.width, top + count)), image.size, image.mode, target)
     if image.palette is not None:  # a palette image's bands were pasted as indices into the palette
@@ -242,13 +242,18 @@ def reduced(rows, size, mode, target):
     whole RGBA image it would copy all of it, premultiplying by alpha; band by band, each copy stays small.
     """
     width, height = size
-    factor = max(1, min(width // target[0], height // target[1]))
+    factor = reduction_factor(size, target)
     result = Image.new(mode, (math.ceil(width / factor), math.ceil(height / factor)))
     band = factor * max(1, REDUCE_BAND_BYTES // (4 * width * factor))
     for top in range(0, height, band):
         count = min(band, height - top)
         result.paste(reduced_band(rows(top, count), factor), (0, top // factor))
     return result
+
+
+def reduction_factor(size, target):
+    """The largest whole factor that shrinks `size` to no less than `target`."""
+    return max(1, min(size[0] // target[0], size[1] // target[1]))
 
 
 def reduced_band(image, factor):

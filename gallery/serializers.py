@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gallery.images import ACCEPTED_NAMES, DISPLAY, THUMBNAIL, detect_image
+from gallery.images import ACCEPTED_NAMES, DISPLAY, RENDITIONS, THUMBNAIL, detect_image
 from gallery.models import Photo
 
 
@@ -26,14 +26,27 @@ class PhotoFileField(serializers.FileField):
         return detect_image(super().to_internal_value(data))
 
 
+@extend_schema_field(OpenApiTypes.URI)
+class RenditionURLField(serializers.Field):
+    """The pre-signed URL of one of a photo's renditions (Photo.renditions), read only."""
+
+    def __init__(self, rendition, **kwargs):
+        self.rendition = rendition
+        box = RENDITIONS[rendition].box
+        kwargs.setdefault(
+            "help_text",
+            f"Pre-signed GET URL of a WebP that fits {box} x {box} pixels; expires. The original's until it is made.",
+        )
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, photo):
+        return photo.renditions[self.rendition].url
+
+
 class PhotoSerializer(serializers.ModelSerializer):
     photo_url = serializers.SerializerMethodField(help_text="Pre-signed GET URL of the original; expires.")
-    thumbnail_url = serializers.SerializerMethodField(
-        help_text="Pre-signed GET URL of a WebP that fits 400 x 400 pixels; expires. The original's until it is made."
-    )
-    display_url = serializers.SerializerMethodField(
-        help_text="Pre-signed GET URL of a WebP that fits 1600 x 1600 pixels; expires. The original's until it is made."
-    )
+    thumbnail_url = RenditionURLField(THUMBNAIL)
+    display_url = RenditionURLField(DISPLAY)
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -57,14 +70,6 @@ class PhotoSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_photo_url(self, photo):
         return photo.original_url
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_thumbnail_url(self, photo):
-        return photo.renditions[THUMBNAIL].url
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_display_url(self, photo):
-        return photo.renditions[DISPLAY].url
 
 
 class PhotoUploadSerializer(PhotoSerializer):

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from PIL import Image, ImageChops  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from gallery.models import Photo  # noqa: E402
+from scripts.stack import free_ports  # noqa: E402
 
 PAGE = 50
 STORED = (0, 1000, 10000)
@@ -104,16 +104,10 @@ def largest_jpeg(limit_bytes):
 # --- The site --------------------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def gunicorn(workers=2):
     """gunicorn as the Procfile runs it, DEBUG off, on plain HTTP; yields (address, master process)."""
-    port = free_port()
+    (port,) = free_ports(1)
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -241,14 +235,10 @@ def seed_rows(total, originals):
         cursor.execute(f"ANALYZE {Photo._meta.db_table}")
 
 
-def peak_rss_mb(pid):
+def memory_mb(pid, field):
+    """A process's VmRSS (resident now) or VmHWM (its peak), in MB."""
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
-
-
-def rss_mb(pid):
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
+    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
 
 
 def signing_cost(repeats):
@@ -371,11 +361,11 @@ def main():
     with gunicorn(workers=1) as (address, master):
         worker = int(Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()[0])
         upload(address, token, photos[2])  # a first upload loads what every upload needs
-        idle = rss_mb(worker)
+        idle = memory_mb(worker, "VmRSS")
         start = time.perf_counter()
         upload(address, token, largest)
         largest_time = time.perf_counter() - start
-        peak = peak_rss_mb(worker)
+        peak = memory_mb(worker, "VmHWM")
 
     report(results, upload_rows, (ours_us, boto_us), (originals, downloaded), (len(largest), idle, peak, largest_time))
 

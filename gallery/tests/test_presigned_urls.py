@@ -19,6 +19,7 @@ from gallery.storage import QueryStringSigner
 from gallery.tests.conftest import image_bytes, storages_with
 
 EXPIRE = settings.AWS_QUERYSTRING_EXPIRE
+BUCKET = settings.AWS_STORAGE_BUCKET_NAME
 # A moment in the middle of a signing window, so that a second before and after it sign alike.
 NOW = 1_800_000_000 + EXPIRE // 4
 
@@ -36,9 +37,6 @@ def botocore_url(key, signed_at, client=None):
     moment = datetime.fromtimestamp(signed_at, UTC).replace(tzinfo=None)
     with mock.patch("botocore.auth.get_current_datetime", return_value=moment):
         return client.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=EXPIRE)
-
-
-BUCKET = settings.AWS_STORAGE_BUCKET_NAME
 
 
 @pytest.mark.parametrize("key", ["photos/0123abcd.thumbnail.webp", "photos/a b+c~é%.jpg"])
