@@ -61,14 +61,15 @@ def test_workers_keep_their_database_connections_between_requests(server):
             )
             return {pid for (pid,) in cursor.fetchall()}
 
-    for _ in range(10):
+    # Which worker takes a request is up to the kernel, so the second worker may connect late: count every
+    # server process seen. New connections per request would each be a new one.
+    seen = set()
+    for _ in range(30):
         assert requests.get(f"{server}/api/photos", timeout=10).status_code == 200
-    first = app_backends()
-    for _ in range(20):
-        assert requests.get(f"{server}/api/photos", timeout=10).status_code == 200
+        seen |= app_backends()
 
-    assert 1 <= len(first) <= 2, "one connection per worker at most"
-    assert app_backends() == first, "the same connections, reused"
+    assert 1 <= len(seen) <= 2, "one connection per worker, kept"
+    assert seen == app_backends(), "all still open after the requests"
 
 
 def test_whitenoise_serves_hashed_static_files(server):
