@@ -3,8 +3,9 @@
 from django import forms
 from django.conf import settings
 
-from gallery.images import ACCEPTED_FILE_TYPES, ACCEPTED_NAMES, detect_image
+from gallery.images import ACCEPTED_FILE_TYPES, ACCEPTED_NAMES
 from gallery.models import Photo
+from gallery.uploads import uploaded_image
 
 
 class ImageUploadField(forms.FileField):
@@ -14,7 +15,7 @@ class ImageUploadField(forms.FileField):
 
     def clean(self, data, initial=None):
         upload = super().clean(data, initial)
-        return detect_image(upload) if upload else upload
+        return uploaded_image(upload) if upload else upload
 
 
 class PhotoUploadForm(forms.ModelForm):

@@ -4,8 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gallery.images import ACCEPTED_NAMES, DISPLAY, RENDITIONS, THUMBNAIL, detect_image
+from gallery.images import ACCEPTED_NAMES, DISPLAY, RENDITIONS, THUMBNAIL
 from gallery.models import Photo
+from gallery.uploads import uploaded_image
 
 
 class PhotoFileField(serializers.FileField):
@@ -23,7 +24,7 @@ class PhotoFileField(serializers.FileField):
     def to_internal_value(self, data):
         if isinstance(data, list):
             self.fail("multiple")
-        return detect_image(super().to_internal_value(data))
+        return uploaded_image(super().to_internal_value(data))
 
 
 @extend_schema_field(OpenApiTypes.URI)

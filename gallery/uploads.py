@@ -1,7 +1,9 @@
-"""Enforce the upload size limit while the request body streams in."""
+"""Uploads: the size limit enforced while the request body streams in, and the image an upload stores."""
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
+
+from gallery.images import detect_image, without_location
 
 # Room for the multipart envelope and the text fields around the files.
 ENVELOPE_BYTES = 1024 * 1024
@@ -40,3 +42,10 @@ class SizeLimitedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size):
         return None
+
+
+def uploaded_image(file):
+    """The DetectedImage an uploaded file is stored as: decoded from its bytes, and without its location
+    unless GALLERY_KEEP_LOCATION. Raises ValidationError. The form, the API and the admin all take this path."""
+    image = detect_image(file)
+    return image if settings.GALLERY_KEEP_LOCATION else without_location(image)

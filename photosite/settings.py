@@ -158,7 +158,7 @@ GALLERY_MAX_UPLOAD_MB = env.int("GALLERY_MAX_UPLOAD_MB", 25)
 GALLERY_MAX_PIXELS = env.int("GALLERY_MAX_PIXELS", 100_000_000)
 GALLERY_ALLOW_ANONYMOUS_UPLOADS = env.bool("GALLERY_ALLOW_ANONYMOUS_UPLOADS", False)
 GALLERY_OPEN_SIGNUP = env.bool("GALLERY_OPEN_SIGNUP", True)
-# Originals lose their GPS EXIF (and XMP, IPTC) on upload unless this is true (gallery.images.without_location).
+# Originals lose their GPS EXIF (and XMP, IPTC) on upload unless this is true (gallery.images.location).
 GALLERY_KEEP_LOCATION = env.bool("GALLERY_KEEP_LOCATION", False)
 FILE_UPLOAD_HANDLERS = [
     "gallery.uploads.SizeLimitedUploadHandler",

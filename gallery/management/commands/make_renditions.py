@@ -61,7 +61,7 @@ class Command(BaseCommand):
                     raise FileNotFoundError(photo.image.name) from error
                 raise
             with original:
-                image = detect_image(File(original, name=photo.image.name), keep_location=True)
+                image = detect_image(File(original, name=photo.image.name))
                 with ConcurrentSaves(storage) as saves:
                     photo.save_renditions(image, saves)
         # Older rows recorded the size before EXIF's orientation was applied; the renditions are upright.

@@ -1,0 +1,114 @@
+"""The renditions of a photo (a thumbnail and a display size, in WebP) and how they are made from decoded pixels."""
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class RenditionSpec:
+    """How one rendition is made: the square it fits in, the resampling filter, WebP's quality and effort."""
+
+    box: int
+    resample: Image.Resampling
+    quality: int
+    method: int  # libwebp's effort, 0 (fastest) to 6
+
+
+# The display size is made from the decoded image, the thumbnail from the display size. Their filters and
+# efforts were chosen by measurement (BENCHMARKS.md): the display size is on an upload's critical path,
+# the thumbnail is made beside it and is what a gallery page downloads fifty of.
+DISPLAY, THUMBNAIL = "display", "thumbnail"
+RENDITIONS = {
+    DISPLAY: RenditionSpec(box=1600, resample=Image.Resampling.HAMMING, quality=80, method=0),
+    THUMBNAIL: RenditionSpec(box=400, resample=Image.Resampling.LANCZOS, quality=80, method=4),
+}
+RENDITION_CONTENT_TYPE, RENDITION_EXTENSION = "image/webp", "webp"
+# The thumbnail is resized and encoded here while the calling thread encodes the display size (Pillow
+# releases the GIL while it works). Started on first use, so each gunicorn worker gets its own after the fork.
+THUMBNAIL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbnail")
+# How the pixels of an image with this EXIF orientation are turned to be shown upright (as ImageOps.exif_transpose).
+ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+SWAPS_AXES = {
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.TRANSVERSE,
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.ROTATE_270,
+}
+
+
+def fit_within(size, box):
+    """(width, height) scaled down to fit a box x box square, keeping the aspect ratio; never scaled up."""
+    width, height = size
+    longest = max(width, height)
+    if longest <= box:
+        return width, height
+    return max(1, round(width * box / longest)), max(1, round(height * box / longest))
+
+
+def render(image):
+    """Yield (name, WebP bytes) of each rendition of a DetectedImage: the display size, then the thumbnail.
+
+    Each is upright, in RGB (RGBA when the image has transparency) and carries no metadata, only the
+    original's colour profile when it describes the pixels' RGB (a phone's Display P3, say). The image's
+    pixels are released once both are made.
+    """
+    try:
+        yield from _renditions(image)
+    finally:
+        # A request's objects refer to one another, so the image would wait for Python's cycle collector:
+        # tens of megabytes that a worker kept through its next upload, when its memory peaks.
+        image.pixels.close()
+
+
+def _renditions(image):
+    icc_profile = image.icc_profile if _profile_applies(image) else None
+    shown = (image.width, image.height)
+
+    def webp(picture, name):
+        buffer = io.BytesIO()
+        spec = RENDITIONS[name]
+        picture.save(buffer, "WEBP", quality=spec.quality, method=spec.method, icc_profile=icc_profile)
+        return buffer.getvalue()
+
+    width, height = fit_within(shown, RENDITIONS[DISPLAY].box)
+    # The box is square: the pixels, before they are turned upright, fit it turned the other way.
+    size = (height, width) if image.transpose in SWAPS_AXES else (width, height)
+    display = image.pixels
+    if display.size != size:
+        display = display.resize(size, RENDITIONS[DISPLAY].resample)
+    display = viewable(display)
+    if image.transpose is not None:
+        display = display.transpose(image.transpose)
+    spec = RENDITIONS[THUMBNAIL]
+    thumbnail = THUMBNAIL_THREAD.submit(
+        lambda: webp(display.resize(fit_within(shown, spec.box), spec.resample, reducing_gap=2.0), THUMBNAIL)
+    )
+    yield DISPLAY, webp(display, DISPLAY)
+    yield THUMBNAIL, thumbnail.result()
+
+
+def viewable(image):
+    """The image in RGB, or RGBA when it has transparency: what WebP holds and browsers show."""
+    if image.mode.startswith("I") or image.mode == "F":
+        # 16- and 32-bit greys: Pillow's conversion to 8 bits clips instead of scaling.
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
+    mode = "RGBA" if image.has_transparency_data else "RGB"
+    return image if image.mode == mode else image.convert(mode)
+
+
+def _profile_applies(image):
+    """Whether the image's ICC profile describes RGB values (its header names the colour space at bytes 16 to 20)
+    and the pixels hold such values, so that the renditions can keep it."""
+    profile = image.icc_profile or b""
+    return profile[16:20] == b"RGB " and image.pixels.mode in {"RGB", "RGBA", "RGBX", "P", "PA"}
