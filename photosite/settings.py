@@ -158,6 +158,9 @@ STORAGES = {
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served at the site's root by whitenoise: /favicon.ico, which browsers ask for on pages that name no icon
+# (the browsable API, the admin).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Uploads: the size limit is enforced while the body streams in (gallery.uploads).
 GALLERY_MAX_UPLOAD_MB = env.int("GALLERY_MAX_UPLOAD_MB", 25)
@@ -190,7 +193,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's files come from drf-spectacular-sidecar, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The site's icon rather than Swagger's (settings.WHITENOISE_ROOT).
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
     "REDOC_DIST": "SIDECAR",
 }
 
