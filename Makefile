@@ -39,7 +39,7 @@ manage: install postgresql
 		env ENV_FILE=$(ENV_FILE) $(BIN)/python manage.py $(CMD)
 
 # The suite runs on its own PostgreSQL and S3 (started here, on free ports, thrown away
-# afterwards) unless DATABASE_URL and AWS_S3_ENDPOINT_URL are set. It ignores .env.
+# afterwards) unless DATABASE_URL, or an S3 endpoint or bucket, is set. It ignores .env.
 # The browser tests drive Debian's Chromium (installed here when missing).
 test: install postgresql chromium
 	$(PYTEST) $(PYTEST_ARGS)

@@ -7,11 +7,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-import requests
 from django.conf import settings
 from django.db import connection
 
-from gallery.tests.conftest import current_database_url, image_bytes, procfile_line, run_django, running_gunicorn
+from gallery.tests.conftest import (
+    current_database_url,
+    image_bytes,
+    procfile_line,
+    run_django,
+    running_gunicorn,
+    upload_over_http,
+)
 
 pytestmark = pytest.mark.server
 
@@ -53,12 +59,7 @@ def test_a_deploy_that_runs_only_migrate_takes_uploads(empty_database, tmp_path)
     assert made.returncode == 0, made.stderr
 
     with running_gunicorn(DATABASE_URL=empty_database) as (base, _):
-        created = requests.post(
-            f"{base}/api/photos",
-            headers={"Authorization": f"Token {made.stdout.strip()}"},
-            files={"photo": ("first.jpg", image_bytes(), "image/jpeg")},
-            timeout=30,
-        )
+        created = upload_over_http(base, made.stdout.strip(), image_bytes())
 
     assert created.status_code == 201, created.text
 

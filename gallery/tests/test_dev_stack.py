@@ -20,7 +20,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from gallery.tests.conftest import current_database_url, free_port, image_bytes
+from gallery.tests.conftest import current_database_url, free_port, image_bytes, upload_over_http
 
 BASE_DIR = Path(settings.BASE_DIR)
 PASSWORD = "correct horse battery"
@@ -151,12 +151,7 @@ def test_make_run_serves_with_one_banner_and_make_manage_reaches_its_database_an
     superuser = "createsuperuser --noinput --username admin --email admin@example.com"
     manage(superuser, var, env_file, DJANGO_SUPERUSER_PASSWORD=PASSWORD)
     token = manage("drf_create_token admin", var, env_file).split()[2]
-    created = requests.post(
-        f"http://127.0.0.1:{port}/api/photos",
-        headers={"Authorization": f"Token {token}"},
-        files={"photo": ("beach.jpg", image_bytes(), "image/jpeg")},
-        timeout=60,
-    )
+    created = upload_over_http(f"http://127.0.0.1:{port}", token, image_bytes())
     assert created.status_code == 201, created.text
     summary = "Summary: 3 objects under photos/, 1 photo; 0 orphaned objects"
     assert manage("reconcile_storage", var, env_file).startswith(summary)
