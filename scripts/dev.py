@@ -11,6 +11,7 @@ the servers started here.
 """
 
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -80,10 +81,14 @@ def banner(port, keep, config):
         s3 += "  (configured, in the old app's names)" if config.uses_legacy_s3_names() else "  (configured)"
     else:
         s3 += f"  (local SeaweedFS, data in {shown(Path(keep) / 's3')})"
+    # The banner tells what fails; the storage's own log line would say it a second time.
+    logging.getLogger("gallery.storage").disabled = True
     try:
         check_bucket()
     except StorageUnavailable as error:
-        s3 += f"\n             NOT ANSWERING: {error.problem}"
+        s3 += f"\n             but it does not work: {error.problem}"
+    finally:
+        logging.getLogger("gallery.storage").disabled = False
     return "\n".join(
         [
             f"photosite is running, DEBUG {'on' if settings.DEBUG else 'off'}:",
