@@ -150,16 +150,45 @@ def with_errors(success, *codes):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[LINK_HEADER], responses=with_errors({200: PhotoSerializer(many=True)}, 404, 503)),
+    list=extend_schema(
+        summary="List photos",
+        description=(
+            "Photos, newest first, as a plain JSON array with pre-signed URLs. `limit` sets the page size; the "
+            "next and previous pages' URLs are in the Link header. Anyone may list."
+        ),
+        parameters=[LINK_HEADER],
+        responses=with_errors({200: PhotoSerializer(many=True)}, 404, 503),
+    ),
     create=extend_schema(
+        summary="Upload a photo",
+        description=(
+            "multipart/form-data with `photo` (required: JPEG, PNG, GIF, WebP, HEIC or AVIF, told by its bytes), "
+            "`title` and `description`. Needs a logged-in user unless anonymous uploads are allowed; limited per "
+            "user and per address each hour."
+        ),
         # A file cannot travel in JSON or a urlencoded form.
         request={"multipart/form-data": PhotoUploadSerializer},
         parameters=[RETRY_AFTER_HEADER],
         responses=with_errors({201: PhotoUploadSerializer}, 400, 401, 403, 413, 415, 429, 503),
     ),
-    retrieve=extend_schema(responses=with_errors({200: PhotoSerializer}, 404, 503)),
-    partial_update=extend_schema(responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503)),
-    destroy=extend_schema(responses=with_errors({204: None}, 401, 403, 404, 503)),
+    retrieve=extend_schema(
+        summary="Get a photo",
+        description="One photo with its pre-signed URLs. Anyone may read it.",
+        responses=with_errors({200: PhotoSerializer}, 404, 503),
+    ),
+    partial_update=extend_schema(
+        summary="Change a photo's title or description",
+        description="JSON or a form with `title` and/or `description`; the image cannot change. Owner or staff only.",
+        responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503),
+    ),
+    destroy=extend_schema(
+        summary="Delete a photo",
+        description=(
+            "Removes the photo's row, then its objects in S3 (original and renditions) once that commits. "
+            "Owner or staff only."
+        ),
+        responses=with_errors({204: None}, 401, 403, 404, 503),
+    ),
 )
 class PhotoViewSet(viewsets.ModelViewSet):
     """Photos, newest first. Upload with multipart/form-data: photo (required), title, description."""

@@ -11,11 +11,14 @@ from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from boto3.exceptions import Boto3Error
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
+
+from photosite.env import Environment
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +30,62 @@ S3_ERRORS = (BotoCoreError, ClientError, Boto3Error)
 SAVE_THREADS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="s3-save")
 
 
+# S3's refusals that no retry changes, beside any 403: the region or the endpoint is wrong.
+SETTINGS_REFUSED = {"AuthorizationHeaderMalformed", "InvalidBucketName", "PermanentRedirect", "InvalidRequest"}
+
+
 class StorageUnavailable(Exception):
-    """S3 could not be reached or refused the request."""
+    """S3 could not be reached or refused the request.
+
+    Its message is the one for clients, who get a 503; `problem` says what failed, for the logs and commands.
+    """
+
+    def __init__(self, problem):
+        super().__init__("The photo storage is unavailable; try again later.")
+        self.problem = problem
+
+
+class StorageMisconfigured(StorageUnavailable):
+    """S3 refused this site's settings (no credentials, keys it does not know, no such bucket): retrying won't help."""
 
 
 @contextmanager
 def storage_errors():
-    """Turn boto3's many exceptions into StorageUnavailable, so callers can answer 503."""
+    """Turn boto3's many exceptions into StorageUnavailable or StorageMisconfigured, so callers can answer 503."""
     try:
         yield
     except S3_ERRORS as error:
-        logger.warning("object storage failed: %s", error)
-        raise StorageUnavailable("The photo storage is unavailable; try again later.") from error
+        problem = misconfiguration(error)
+        if problem is None:
+            logger.warning("object storage failed: %s", error)
+            raise StorageUnavailable(f"The photo storage is unavailable ({error}); try again later.") from error
+        logger.error("object storage is misconfigured: %s", problem)
+        raise StorageMisconfigured(problem) from error
+
+
+def misconfiguration(error):
+    """What is wrong with the S3 settings if `error` is S3 refusing them, naming the variables to fix; else None."""
+    names = Environment.both_names
+    keys = f"{names('AWS_ACCESS_KEY_ID')} and {names('AWS_SECRET_ACCESS_KEY')}"
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return f"S3 has no credentials ({error}): set {keys}."
+    if not isinstance(error, ClientError):
+        return None
+    endpoint = settings.AWS_S3_ENDPOINT_URL or "AWS"
+    answer = error.response.get("Error", {})
+    code, detail = answer.get("Code", ""), answer.get("Message") or answer.get("Code", "")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if status == 403:
+        return f"S3 at {endpoint} refused this site's credentials ({code}: {detail}): check {keys}."
+    if code == "NoSuchBucket" or (status == 404 and error.operation_name == "HeadBucket"):
+        bucket = answer.get("BucketName") or settings.AWS_STORAGE_BUCKET_NAME
+        return f"S3 at {endpoint} has no bucket {bucket!r}: create it, or set {names('AWS_STORAGE_BUCKET_NAME')}."
+    if code in SETTINGS_REFUSED:
+        return (
+            f"S3 at {endpoint} refused the request ({code}: {detail}): "
+            f"check {names('AWS_S3_REGION_NAME')} and {names('AWS_S3_ENDPOINT_URL')}."
+        )
+    return None
 
 
 class PhotoStorage(S3Storage):

@@ -6,6 +6,7 @@ variables win over it.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,10 +20,15 @@ from photosite.security import DRF_LOGOUT_HANDLER, photo_origins, source_hash
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = Environment(env_file=os.environ.get("ENV_FILE", BASE_DIR / ".env"))
+# collectstatic is a build step, run where no secret, database or bucket exists yet (a Dockerfile, a buildpack):
+# it reads none of them, so they are required of every command but that one.
+BUILD_STEP = sys.argv[1:2] == ["collectstatic"]
+REQUIRED_AT_RUN_TIME = None if BUILD_STEP else REQUIRED
 
 DEBUG = env.bool("DEBUG", False)
 # Only a DEBUG run may fall back to a key everybody knows.
-SECRET_KEY = env.str("SECRET_KEY", "insecure-development-key-do-not-use-in-production" if DEBUG else REQUIRED)
+INSECURE_KEY = "insecure-development-key-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", INSECURE_KEY if DEBUG else REQUIRED_AT_RUN_TIME)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
 
@@ -82,13 +88,12 @@ TEMPLATES = [
     },
 ]
 
-# Database: PostgreSQL in production. Connections are kept for a minute and
+# Database: PostgreSQL, in development too (photosite.env refuses any other). Connections are kept for a minute and
 # checked before reuse, so a restarted server costs one failed check, not an error.
-DATABASES = {"default": env.database("DATABASE_URL")}
+DATABASES = {"default": env.database("DATABASE_URL", REQUIRED_AT_RUN_TIME)}
 DATABASES["default"].update(CONN_MAX_AGE=env.int("CONN_MAX_AGE", 60, minimum=0), CONN_HEALTH_CHECKS=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # An unreachable server fails the request in seconds (503) rather than hanging a worker.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# An unreachable server fails the request in seconds (503) rather than hanging a worker.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "login"
@@ -108,11 +113,12 @@ USE_I18N = True
 USE_TZ = True
 
 # Object storage (django-storages' S3 backend). The photos' bytes live only here.
-AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", REQUIRED_AT_RUN_TIME)
 AWS_S3_ENDPOINT_URL = env.url("AWS_S3_ENDPOINT_URL", None)
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", None)
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", None)
-# SigV4 URLs name the region; R2 and SeaweedFS accept us-east-1 as well as AWS does.
+# SigV4 URLs name the region; R2 and SeaweedFS accept us-east-1 as well as AWS does (the FastAPI app's default, auto,
+# applies to its .env files: photosite.env).
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", "us-east-1")
 # How long a pre-signed URL is valid. A URL stays the same for half of it (so browsers can cache
 # the image) and is valid for at least the other half when handed out (gallery.storage). SigV4 allows 7 days.
@@ -152,6 +158,9 @@ STORAGES = {
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served at the site's root by whitenoise: /favicon.ico, which browsers ask for on pages that name no icon
+# (the browsable API, the admin).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Uploads: the size limit is enforced while the body streams in (gallery.uploads).
 GALLERY_MAX_UPLOAD_MB = env.int("GALLERY_MAX_UPLOAD_MB", 25)
@@ -184,7 +193,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's files come from drf-spectacular-sidecar, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The site's icon rather than Swagger's (settings.WHITENOISE_ROOT).
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
     "REDOC_DIST": "SIDECAR",
 }
 
@@ -197,8 +207,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-    # Django's own loggers pass their records to the root's handler instead of printing them a second time.
-    "loggers": {"django": {"handlers": [], "propagate": True}},
+    "loggers": {
+        # Django's own loggers pass their records to the root's handler instead of printing them a second time.
+        "django": {"handlers": [], "propagate": True},
+        # django-axes announces its version at every start of every process; its lockouts still reach the log.
+        "axes.apps": {"level": "WARNING"},
+    },
 }
 
 # --- Security: HTTPS, headers, rate limits, login lockout, Content-Security-Policy ---
@@ -237,7 +251,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", 0, minimum=0)
 
 # Upload rate limits (gallery.throttling), counted in a cache that all gunicorn workers share: the
-# database's, whose table `python manage.py createcachetable` makes (the Procfile's release step runs it).
+# database's, whose table a migration makes (gallery/migrations), so that `python manage.py migrate` is enough.
 GALLERY_UPLOADS_PER_HOUR = env.int("GALLERY_UPLOADS_PER_HOUR", 100)
 GALLERY_UPLOADS_PER_HOUR_PER_IP = env.int("GALLERY_UPLOADS_PER_HOUR_PER_IP", GALLERY_UPLOADS_PER_HOUR)
 CACHES = {

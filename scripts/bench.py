@@ -294,8 +294,10 @@ def main():
     args = parser.parse_args()
     samples, seconds, uploads = (30, 2, 5) if args.quick else (300, 5, 21)
 
+    # What a deploy does first: the static files (gunicorn runs with DEBUG off, so whitenoise serves only
+    # collected ones) and the migrations.
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
     user = get_user_model().objects.create_user(f"bench-{uuid.uuid4().hex[:6]}")
     token = Token.objects.create(user=user).key
     print(f"Generating {PAGE} photo-like 12-megapixel JPEGs ...", file=sys.stderr)

@@ -284,3 +284,13 @@ def server(django_db_setup):
     """The base URL of gunicorn as deployed (see running_gunicorn)."""
     with running_gunicorn() as (base, _):
         yield base
+
+
+def upload_over_http(base, token, content, name="photo.jpg"):
+    """POST a photo to the site at `base` as the user of API token `token`, as a script would; the response."""
+    return requests.post(
+        f"{base}/api/photos",
+        headers={"Authorization": f"Token {token}"},
+        files={"photo": (name, content, "image/jpeg")},
+        timeout=60,
+    )

@@ -27,7 +27,6 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 call_command("migrate", verbosity=0)
-call_command("createcachetable", verbosity=0)
 user = get_user_model().objects.create_user("uploader", password="correct horse battery")
 print(Token.objects.create(user=user).key)
 """

@@ -426,3 +426,26 @@ def test_a_body_without_content_type_gets_a_documented_415(api, photo):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert "415" in schema["paths"]["/api/photos/{id}/"]["patch"]["responses"]
     assert "415" in schema["paths"]["/api/photos/"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/", "/api/photos", "/api-auth/login/", "/admin/login/"])
+def test_the_api_and_admin_pages_have_an_icon(client, path):
+    """Each page's icon, or /favicon.ico where it names none (which browsers then ask for), answers an image."""
+    page = client.get(path, HTTP_ACCEPT="text/html")
+    named = re.search(r'<link rel="(?:shortcut )?icon" href="([^"]+)"', page.content.decode())
+
+    icon = client.get(named.group(1) if named else "/favicon.ico")
+
+    assert page.status_code == 200
+    assert icon.status_code == 200 and icon["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
+
+
+def test_each_operation_has_its_own_summary_and_description(api):
+    paths = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    operations = [operation for methods in paths.values() for operation in methods.values()]
+
+    assert len(operations) == 5
+    assert len({operation["summary"] for operation in operations}) == 5
+    assert len({operation["description"] for operation in operations}) == 5
+    assert paths["/api/photos/{id}/"]["delete"]["summary"] == "Delete a photo"
+    assert "S3" in paths["/api/photos/{id}/"]["delete"]["description"]

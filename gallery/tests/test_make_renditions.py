@@ -103,7 +103,8 @@ def test_s3_unavailable_stops_the_command_and_a_second_run_goes_on(alice):
     with override_settings(STORAGES=storages_with(endpoint_url=f"http://127.0.0.1:{free_port()}")):
         _, _, error = make_renditions()
 
-    assert str(error).startswith("The photo storage is unavailable; try again later. Photos done so far are kept")
+    assert str(error).startswith("The photo storage is unavailable (Could not connect to the endpoint URL")
+    assert str(error).endswith("); try again later. Photos done so far are kept; run the command again to go on.")
     assert not Photo.objects.filter(has_renditions=True).exists()
     assert make_renditions()[2] is None
     assert all(Photo.objects.get(pk=photo.pk).has_renditions for photo in photos)

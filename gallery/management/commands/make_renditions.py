@@ -42,7 +42,8 @@ class Command(BaseCommand):
                         f"photo {photo.pk}: its original {photo.image.name} cannot be used: {error.messages[0]}"
                     )
         except StorageUnavailable as error:
-            raise CommandError(f"{error} Photos done so far are kept; run the command again to go on.") from error
+            problem = f"{error.problem} Photos done so far are kept; run the command again to go on."
+            raise CommandError(problem) from error
         for line in failed:
             self.stderr.write(line)
         done = Photo.objects.filter(has_renditions=True).count()

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         try:
             self.reconcile(Photo._meta.get_field("image").storage, delete, min_age)
         except StorageUnavailable as error:
-            raise CommandError(str(error)) from error
+            raise CommandError(error.problem) from error
 
     def reconcile(self, storage, delete, min_age):
         # Rows first, then objects: a photo's objects are stored before its row is, so each one read here
@@ -80,19 +80,21 @@ class Command(BaseCommand):
                 outcome = "deleted"
             self.stdout.write(f"orphan {name} ({size} bytes, {age} s old): {outcome}")
         for name, pk in sorted(missing.items()):
-            self.stdout.write(f"missing {name}: the object of photo {pk} is not in the bucket")
+            self.stdout.write(f"missing {name}: photo {pk} refers to it, but the bucket has no such object")
 
         deleted = len(old_keys) - len(failed) if delete else 0
+        # A photo has several objects (its original and renditions), so photos and objects are counted apart.
+        missing_count = f"{counted(len(set(missing.values())), 'photo')} missing {counted(len(missing), 'object')}"
         self.stdout.write(
-            f"Summary: {len(listed)} objects under {KEY_PREFIX}, {photos} photos; "
-            f"{len(orphans)} orphaned objects ({len(orphans) - len(old_keys)} younger than {min_age} s), "
-            f"{deleted} deleted{'' if delete else ' (dry run)'}; {len(missing)} photos missing their object"
+            f"Summary: {counted(len(listed), 'object')} under {KEY_PREFIX}, {counted(photos, 'photo')}; "
+            f"{counted(len(orphans), 'orphaned object')} ({len(orphans) - len(old_keys)} younger than {min_age} s), "
+            f"{deleted} deleted{'' if delete else ' (dry run)'}; {missing_count}"
         )
         problems = []
         if missing:
-            problems.append(f"{len(missing)} photos missing their object")
+            problems.append(missing_count)
         if len(old_keys) > deleted:
-            problems.append(f"{len(old_keys) - deleted} orphaned objects older than {min_age} s left")
+            problems.append(f"{counted(len(old_keys) - deleted, 'orphaned object')} older than {min_age} s left")
         if problems:
             raise CommandError(", ".join(problems), returncode=1)
 
@@ -116,3 +118,8 @@ def bucket_key(storage, name):
 def storage_name(storage, key):
     """The storage name of a bucket key, as django-storages' S3File derives it."""
     return key[len(storage.location) :].lstrip("/")
+
+
+def counted(number, noun):
+    """The number and the noun, plural unless one: 1 photo, 2 photos."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
