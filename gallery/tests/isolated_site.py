@@ -103,8 +103,8 @@ class IsolatedSite:
     def owned_keys(self):
         """The keys of every object the photo rows own: each original and its renditions (Photo.object_keys)."""
         with self.connect() as connection:
-            rows = connection.execute("SELECT image, has_renditions FROM gallery_photo").fetchall()
-        return {key for image, made in rows for key in Photo(image=image, has_renditions=made).object_keys()}
+            rows = connection.execute("SELECT image, state FROM gallery_photo").fetchall()
+        return {key for image, state in rows for key in Photo(image=image, state=state).object_keys()}
 
     def objects(self):
         """{key: size} of every object under photos/ in the site's bucket."""
