@@ -22,10 +22,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# One job worker (gallery.jobs) started beside the command that follows it, and stopped with it, Ctrl-C included.
+WITH_WORKER = { $(BIN)/python manage.py procrastinate worker & trap "kill $$! 2>/dev/null" EXIT INT TERM; };
+
 run: install
 	mkdir -p var
 	$(STACK) --env-file .env --s3 --s3-dir var/s3 --s3-port 8333 $(DEV_DEFAULTS) -- \
-		sh -c '$(BIN)/python manage.py migrate --noinput && $(BIN)/python manage.py createcachetable && exec $(BIN)/python manage.py runserver 127.0.0.1:8000'
+		sh -c '$(BIN)/python manage.py migrate --noinput && $(BIN)/python manage.py createcachetable && $(WITH_WORKER) $(BIN)/python manage.py runserver 127.0.0.1:8000'
 
 # Any manage.py command with the same defaults as `make run`, e.g. make manage CMD=createsuperuser
 manage: install
