@@ -8,7 +8,6 @@ idempotent: a job that dies half-way, or is retried after S3 failed, runs them a
 
 import logging
 
-from botocore.exceptions import ClientError
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -65,10 +64,8 @@ def process_photo(photo_id):
     with storage_errors():
         try:
             original = storage.open(photo.image.name)
-        except ClientError as error:
-            if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
-                raise OriginalMissing(f"The original {photo.image.name} is not in the bucket.") from error
-            raise
+        except FileNotFoundError as error:  # django-storages' answer to S3's 404
+            raise OriginalMissing(f"The original {photo.image.name} is not in the bucket.") from error
         with original:
             image = images.decode_image(File(original, name=photo.image.name))
             try:
