@@ -261,4 +261,4 @@ def test_a_worker_killed_in_the_middle_of_a_job_is_replaced_and_the_photo_ends_r
     new_objects = site.objects().keys() - objects.keys()
     assert new_objects == site.owned_keys() - objects.keys() and len(new_objects) == 3, "no duplicate, no orphan"
     report = site.manage("reconcile_storage", "--min-age", "0")
-    assert report.returncode == 0 and "orphan" not in report.stdout, report.stdout
+    assert report.returncode == 0 and "orphan photos/" not in report.stdout, report.stdout
