@@ -66,7 +66,9 @@ def test_200_uploads_over_two_sites_are_all_processed_once_by_two_workers(isolat
         stored = dict(connection.execute("SELECT title, size FROM gallery_photo WHERE title LIKE 'load %'").fetchall())
     assert stored == {f"load {n}": len(images[n]) for n in range(UPLOADS)}
     report = site.manage("reconcile_storage", "--min-age", "0")
-    assert report.returncode == 0 and "orphan photos/" not in report.stdout and "missing photos/" not in report.stdout, report.stdout
+    assert (
+        report.returncode == 0 and "orphan photos/" not in report.stdout and "missing photos/" not in report.stdout
+    ), report.stdout
     log = site.read_log(log_start)
     assert "Traceback" not in log and "IntegrityError" not in log
     assert "Traceback" not in site.worker_log.read_text()[worker_log_start:]
