@@ -154,33 +154,44 @@ def gunicorn(command):
     return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
 
 
+def start_logged(command, env, log=None):
+    """Start a command in the project's directory with env, its output appended to `log` or, without one, shown."""
+    with open(log, "ab") if log else contextlib.nullcontext() as output:
+        return subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT if output else None
+        )
+
+
 def start_gunicorn(env, log=None):
     """gunicorn from the Procfile's web line on a free port, with env; return (process, base URL) once it answers."""
     port = free_port()
     command = procfile_command("web")
     assert command[:2] == ["gunicorn", "photosite.wsgi"]
-    with open(log, "ab") if log else contextlib.nullcontext() as output:
-        process = subprocess.Popen(
-            [*gunicorn(command), "--bind", f"127.0.0.1:{port}"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-        )
+    process = start_logged([*gunicorn(command), "--bind", f"127.0.0.1:{port}"], env, log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+
+    def answers():  # any answer, 503 included: a test may have taken the database away
+        try:
+            requests.get(f"{base}/healthz", timeout=10)
+        except requests.ConnectionError:
+            return False
+        return True
+
+    return when_ready(process, answers, "gunicorn", stop_gunicorn), base
+
+
+def when_ready(process, ready, name, stop, timeout=30):
+    """`process` once ready() returns something true; stopped with stop() if it exits or takes longer than timeout."""
+    deadline = time.monotonic() + timeout
     try:
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=10)
-                return process, base
-            except requests.ConnectionError:
-                assert process.poll() is None, "gunicorn exited"
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.2)
+        while not ready():
+            assert process.poll() is None, f"{name} exited"
+            assert time.monotonic() < deadline, f"{name} was not ready after {timeout} s"
+            time.sleep(0.1)
     except BaseException:
-        stop_gunicorn(process)
+        stop(process)
         raise
+    return process
 
 
 def stop_gunicorn(process):
@@ -196,24 +207,8 @@ def start_worker(env, log=None):
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as database:
         newest = "SELECT coalesce(max(id), 0) FROM procrastinate_workers"
         before = database.execute(newest).fetchone()[0]
-        with open(log, "ab") if log else contextlib.nullcontext() as output:
-            process = subprocess.Popen(
-                [sys.executable, *command[1:]],
-                cwd=settings.BASE_DIR,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT if output else None,
-            )
-        deadline = time.monotonic() + 30
-        try:
-            while database.execute(newest).fetchone()[0] == before:
-                assert process.poll() is None, "the worker exited"
-                assert time.monotonic() < deadline, "the worker did not start"
-                time.sleep(0.1)
-        except BaseException:
-            stop_worker(process)
-            raise
-    return process
+        process = start_logged([sys.executable, *command[1:]], env, log)
+        return when_ready(process, lambda: database.execute(newest).fetchone()[0] > before, "the worker", stop_worker)
 
 
 def stop_worker(process):
