@@ -299,7 +299,7 @@ def seed_rows(total, originals):
     if missing <= 0:
         return
     oldest = Photo.objects.order_by("created_at").first().created_at
-    fields = ["image", "width", "height", "size", "content_type", "has_renditions", "owner_id"]
+    fields = ["image", "width", "height", "size", "content_type", "state", "owner_id"]
     model = [dict(zip(fields, values, strict=True)) for values in originals.values_list(*fields)]
     rows = [
         Photo(
