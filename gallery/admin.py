@@ -1,22 +1,25 @@
-"""The Django admin for photos: browse with previews, search, edit titles, add through the API's validation, delete."""
+"""The Django admin for photos: browse with previews, search, edit titles, add through the API's validation, delete,
+see which photos failed processing and why, and queue them again."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from gallery.forms import PhotoUploadForm
 from gallery.images import THUMBNAIL
+from gallery.jobs.photos import reprocess
 from gallery.models import Photo
 
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ["preview", "title", "owner", "file_size", "dimensions", "created_at"]
+    list_display = ["preview", "title", "owner", "state", "file_size", "dimensions", "created_at"]
     list_display_links = ["preview", "title"]
-    list_filter = ["created_at", "content_type"]
+    list_filter = ["state", "created_at", "content_type"]
     search_fields = ["title", "description", "owner__username"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
+    actions = ["retry_processing"]
     fields = [
         "preview",
         "image",
@@ -28,9 +31,10 @@ class PhotoAdmin(admin.ModelAdmin):
         "size",
         "content_type",
         "created_at",
-        "has_renditions",
+        "state",
+        "processing_error",
     ]
-    # What the photo's file and upload determined; only the title and description are edited here.
+    # What the photo's file, upload and processing determined; only the title and description are edited here.
     readonly_fields = [name for name in fields if name not in ("title", "description")]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -52,8 +56,17 @@ class PhotoAdmin(admin.ModelAdmin):
             obj.owner = request.user
             obj.save_upload(form.cleaned_data["photo"])
 
+    @admin.action(description="Retry processing the selected photos")
+    def retry_processing(self, request, queryset):
+        queued = reprocess(queryset)
+        self.message_user(
+            request, f"Queued {queued} of {len(queryset)} photos; the others were queued already.", messages.SUCCESS
+        )
+
     @admin.display(description="Preview")
     def preview(self, photo):
+        if not photo.is_ready:
+            return photo.get_state_display().capitalize()
         height = 64
         width = round(photo.width * height / photo.height) if photo.height else height
         return format_html(

@@ -36,12 +36,13 @@ class RenditionURLField(serializers.Field):
         box = RENDITIONS[rendition].box
         kwargs.setdefault(
             "help_text",
-            f"Pre-signed GET URL of a WebP that fits {box} x {box} pixels; expires. The original's until it is made.",
+            f"Pre-signed GET URL of a WebP that fits {box} x {box} pixels; expires. null until the photo is ready.",
         )
-        super().__init__(source="*", read_only=True, **kwargs)
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
 
     def to_representation(self, photo):
-        return photo.renditions[self.rendition].url
+        rendition = photo.renditions.get(self.rendition)
+        return rendition.url if rendition else None
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -65,8 +66,14 @@ class PhotoSerializer(serializers.ModelSerializer):
             "content_type",
             "created_at",
             "owner",
+            "state",
+            "processing_error",
         ]
-        read_only_fields = ["width", "height", "size", "content_type", "created_at"]
+        read_only_fields = ["width", "height", "size", "content_type", "created_at", "state", "processing_error"]
+        extra_kwargs = {
+            "state": {"help_text": "processing until the renditions are made, then ready; failed if they cannot be."},
+            "processing_error": {"help_text": "Why processing failed; empty unless state is failed."},
+        }
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_photo_url(self, photo):

@@ -221,11 +221,7 @@ class ConcurrentSaves:
         """Delete every object this saved; S3 failing here leaves orphans for reconcile_storage, logged."""
         for name, save in self.saves.items():
             if save.done() and save.exception() is None:
-                try:
-                    with storage_errors():
-                        self.storage.delete(name)
-                except StorageUnavailable:
-                    logger.error("could not delete object %s after its photo failed to be saved", name)
+                delete_object(name, self.storage)
 
 
 def check_bucket():
@@ -234,15 +230,15 @@ def check_bucket():
         default_storage.bucket.meta.client.head_bucket(Bucket=default_storage.bucket_name)
 
 
+def delete_object(name, storage=default_storage):
+    """Delete an object; S3 failing leaves it as an orphan for reconcile_storage, logged, rather than raising."""
+    try:
+        with storage_errors():
+            storage.delete(name)
+    except StorageUnavailable:
+        logger.error("could not delete object %s, which no photo owns now", name)
+
+
 def delete_after_commit(name, storage=default_storage):
     """Delete an object once the current transaction commits, and never when it rolls back."""
-
-    def delete():
-        try:
-            with storage_errors():
-                storage.delete(name)
-        except StorageUnavailable:
-            # The row is gone; the object stays as an orphan for an operator to clear.
-            logger.error("could not delete object %s after its row was deleted", name)
-
-    transaction.on_commit(delete)
+    transaction.on_commit(lambda: delete_object(name, storage))

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "storages",
     "axes",
     "csp",
+    "procrastinate.contrib.django",
     "gallery",
 ]
 
@@ -146,7 +147,7 @@ AWS_S3_CLIENT_CONFIG = Config(
 )
 
 # Each object goes up in one PUT from the thread that saves it: uploads are at most GALLERY_MAX_UPLOAD_MB, and
-# the original and its renditions are already sent side by side (gallery.storage.ConcurrentSaves). boto3's
+# a job's renditions are already sent side by side (gallery.storage.ConcurrentSaves). boto3's
 # default would start a pool of 10 threads per object and split anything over 8 MB into parts.
 AWS_S3_TRANSFER_CONFIG = TransferConfig(multipart_threshold=5 * 1024**3, use_threads=False)
 
@@ -174,6 +175,14 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# Background jobs (Procrastinate, gallery.jobs): the queue is in the database above, so it needs PostgreSQL.
+# `python manage.py procrastinate worker` runs one worker (the Procfile's worker process); any number of them,
+# on any machines, share the queue. A worker runs one job at a time, as renditions are CPU work: add processes,
+# not concurrency. Each worker's heartbeat goes every 10 s; one silent for 30 s is taken as dead, and its
+# running job is run again (gallery.jobs.maintenance).
+PROCRASTINATE_IMPORT_PATHS = ["gallery.jobs"]
+PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": 10, "stalled_worker_timeout": 30}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -212,6 +221,9 @@ LOGGING = {
         "django": {"handlers": [], "propagate": True},
         # django-axes announces its version at every start of every process; its lockouts still reach the log.
         "axes.apps": {"level": "WARNING"},
+        # Procrastinate tells of every task it registers, in every process that imports gallery.jobs.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
     },
 }
 

@@ -18,7 +18,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes, run_django_without_database, storages_with, stored_keys
+from gallery.tests.conftest import (
+    image_bytes,
+    processed_photo,
+    run_django_without_database,
+    storages_with,
+    stored_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +41,14 @@ PHOTO_KEYS = {
     "content_type",
     "created_at",
     "owner",
+    "state",
+    "processing_error",
 }
 
 
 @pytest.fixture
 def photo(upload):
-    return Photo.objects.get(pk=upload(image_bytes(), title="First").json()["id"])
+    return processed_photo(upload(image_bytes(), title="First").json()["id"])
 
 
 def rows_pointing_at(photo, count):
@@ -56,7 +64,7 @@ def rows_pointing_at(photo, count):
             content_type="image/jpeg",
             created_at=start + timedelta(seconds=n),
             owner=photo.owner,
-            has_renditions=photo.has_renditions,
+            state=photo.state,
         )
         for n in range(count)
     ]
@@ -296,7 +304,7 @@ def test_healthz_names_the_storage_when_it_fails(client_for):
 
 def test_bulk_delete_and_deleted_owner_remove_the_objects(upload, alice, django_capture_on_commit_callbacks):
     """Deletes that bypass the API (admin bulk delete, an account removed) take the S3 objects along."""
-    photos = [Photo.objects.get(pk=upload(image_bytes()).json()["id"]) for _ in range(3)]
+    photos = [processed_photo(upload(image_bytes()).json()["id"]) for _ in range(3)]
     keys = [set(photo.object_keys()) for photo in photos]
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.test import override_settings
 
+from gallery.jobs.photos import mark_failed
 from gallery.models import Photo, rendition_key
 from gallery.tests.conftest import image_bytes, run_django_without_database, storages_with, stored_keys, stored_photo
 
@@ -51,6 +52,28 @@ def test_gallery_shows_thumbnails_newest_first_offering_the_display_size(client,
         assert photo.image.name not in image, "the original is not downloaded"
     # The first row loads at once; the rest as they scroll into view.
     assert ['loading="lazy"' in image for image in images] == [False] * 5 + [True] * 2
+
+
+def test_photos_not_yet_processed_or_failed_get_a_tile_of_their_own(client, alice):
+    ready = stored_photo(alice, "ready.jpg")
+    processing = stored_photo(alice, "processing.jpg", processed=False)
+    failed = stored_photo(alice, "failed.jpg", processed=False)
+    mark_failed(
+        failed.pk, "Upload a valid image: JPEG, PNG, GIF, WebP, HEIC or AVIF. This file is not one, or it is damaged."
+    )
+
+    html = client.get("/").text
+    processing_page = client.get(processing.get_absolute_url()).text
+    failed_page = client.get(failed.get_absolute_url()).text
+
+    assert len(re.findall(r"<img [^>]*>", html)) == 1, "only the ready photo has an image: no broken one"
+    assert '<span class="tile__pending tile__pending--processing">Processing…</span>' in html
+    assert '<span class="tile__pending tile__pending--failed">Could not be processed</span>' in html
+    for photo in (ready, processing, failed):
+        assert f'href="/photos/{photo.pk}/"' in html and f">{photo.title}</span>" in html
+    assert "This photo is being processed" in processing_page and "<img" not in processing_page
+    assert "This photo could not be processed: Upload a valid image" in failed_page
+    assert processing.image.name in processing_page, "the original is there as always"
 
 
 def test_gallery_pages_use_the_apis_cursor(client, alice):

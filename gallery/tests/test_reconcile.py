@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from gallery.models import Photo, rendition_key
-from gallery.tests.conftest import free_port, image_bytes, storages_with
+from gallery.tests.conftest import free_port, image_bytes, processed_photo, storages_with
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,8 @@ def reconcile(*args):
 
 @pytest.fixture
 def photos(location, upload):
-    """Two photos uploaded through the API."""
-    return [Photo.objects.get(pk=upload(image_bytes(), title=title).json()["id"]) for title in ("one", "two")]
+    """Two photos uploaded through the API and processed, as their jobs do it."""
+    return [processed_photo(upload(image_bytes(), title=title).json()["id"]) for title in ("one", "two")]
 
 
 @pytest.fixture
@@ -140,3 +140,17 @@ def test_unreachable_storage_is_a_one_line_error(photos):
 
 def test_negative_minimum_age_is_refused():
     assert str(reconcile("--min-age", "-1")[1]) == "--min-age must be 0 or more"
+
+
+def test_a_photo_being_processed_lacks_nothing_and_its_job_s_renditions_are_no_orphans(location, upload):
+    photo = Photo.objects.get(pk=upload(image_bytes()).json()["id"])
+    # Its job has stored one rendition so far.
+    default_storage.save(rendition_key(photo.image.name, "display"), ContentFile(b"half-way", name="display.webp"))
+
+    output, error = reconcile("--min-age", "0")
+
+    assert error is None
+    assert output.splitlines() == [
+        "Summary: 2 objects under photos/, 1 photos; 0 orphaned objects (0 younger than 0 s), 0 deleted (dry run); "
+        "0 photos missing their object"
+    ]

@@ -1,4 +1,4 @@
-"""reconcile_storage: find S3 objects under photos/ that no photo owns, and photos whose object is missing."""
+"""reconcile_storage: find S3 objects under photos/ that no photo owns, and photos missing an object they must have."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -46,10 +46,12 @@ class Command(BaseCommand):
     def reconcile(self, storage, delete, min_age):
         # Rows first, then objects: a photo's objects are stored before its row is, so each one read here
         # is in the listing unless it is really missing (or the photo was deleted meanwhile: checked below).
-        owners, photos = {}, 0
+        # What a photo owns (its renditions, made or being made) is no orphan; what it must have and lacks is missing.
+        owners, expected, photos = {}, {}, 0
         for photo in Photo.objects.order_by("pk").iterator(chunk_size=2000):
             photos += 1
-            owners.update((name, photo.pk) for name in photo.object_keys())
+            owners.update((name, photo.pk) for name in photo.owned_keys())
+            expected.update((name, photo.pk) for name in photo.object_keys())
 
         now = timezone.now()
         listed, orphans = set(), []
@@ -62,7 +64,7 @@ class Command(BaseCommand):
                     age = int((now - summary.last_modified).total_seconds())
                     orphans.append((name, summary.key, summary.size, age))
 
-        missing = {name: pk for name, pk in owners.items() if name not in listed}
+        missing = {name: pk for name, pk in expected.items() if name not in listed}
         if missing:
             still_there = set(Photo.objects.filter(pk__in=missing.values()).values_list("pk", flat=True))
             missing = {name: pk for name, pk in missing.items() if pk in still_there}
