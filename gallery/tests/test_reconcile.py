@@ -151,6 +151,6 @@ def test_a_photo_being_processed_lacks_nothing_and_its_job_s_renditions_are_no_o
 
     assert error is None
     assert output.splitlines() == [
-        "Summary: 2 objects under photos/, 1 photos; 0 orphaned objects (0 younger than 0 s), 0 deleted (dry run); "
-        "0 photos missing their object"
+        "Summary: 2 objects under photos/, 1 photo; 0 orphaned objects (0 younger than 0 s), 0 deleted (dry run); "
+        "0 photos missing 0 objects"
     ]
