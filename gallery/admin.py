@@ -1,4 +1,7 @@
-"""The Django admin for photos: browse with previews, search, edit titles, add through the API's validation, delete."""
+"""The Django admin for photos: browse with previews, search, edit titles, add through the API's validation, delete.
+
+Albums and share links have theirs in their packages, registered by the imports at the end.
+"""
 
 from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
@@ -11,9 +14,9 @@ from gallery.models import Photo
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ["preview", "title", "owner", "file_size", "dimensions", "created_at"]
+    list_display = ["preview", "title", "owner", "visibility", "file_size", "dimensions", "created_at"]
     list_display_links = ["preview", "title"]
-    list_filter = ["created_at", "content_type"]
+    list_filter = ["visibility", "created_at", "content_type"]
     search_fields = ["title", "description", "owner__username"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
@@ -22,6 +25,7 @@ class PhotoAdmin(admin.ModelAdmin):
         "image",
         "title",
         "description",
+        "visibility",
         "owner",
         "width",
         "height",
@@ -31,7 +35,11 @@ class PhotoAdmin(admin.ModelAdmin):
         "has_renditions",
     ]
     # What the photo's file and upload determined; only the title and description are edited here.
-    readonly_fields = [name for name in fields if name not in ("title", "description")]
+    readonly_fields = [name for name in fields if name not in ("title", "description", "visibility")]
+
+    def get_queryset(self, request):
+        # The one visibility rule (all photos for staff, who alone reach the admin).
+        return super().get_queryset(request) & Photo.objects.visible_to(request.user)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -70,3 +78,7 @@ class PhotoAdmin(admin.ModelAdmin):
     @admin.display(description="Dimensions")
     def dimensions(self, photo):
         return f"{photo.width} × {photo.height}"
+
+
+from gallery.albums import admin as album_admin  # noqa: E402, F401
+from gallery.shares import admin as share_admin  # noqa: E402, F401

@@ -23,6 +23,7 @@ from gallery.serializers import PhotoSerializer, PhotoUploadSerializer
 from gallery.storage import StorageUnavailable
 from gallery.throttling import UPLOAD_THROTTLES
 from gallery.uploads import UploadTooLarge
+from gallery.visibility import may_browse
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +104,11 @@ class LinkHeaderCursorPagination(CursorPagination):
 
 
 class PhotoPermission(permissions.BasePermission):
-    """Anyone reads; logged-in users upload (anyone, with GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
+    """Anyone reads (logged-in users on a private site); logged-in users upload (anyone, with GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
-            return True
+            return may_browse(request.user)
         if request.method == "POST":
             return Photo.can_be_uploaded_by(request.user)
         return request.user.is_authenticated
@@ -134,7 +135,7 @@ RETRY_AFTER_HEADER = OpenApiParameter(
 
 ERRORS = {
     400: "Invalid input: messages under the names of the fields at fault, or under detail.",
-    401: "Not logged in: detail says so.",
+    401: "Not logged in (reads too, when GALLERY_PUBLIC_SITE is false): detail says so.",
     403: "Not allowed (not the owner, or a session without its CSRF token): detail says why.",
     404: "No such photo, or a stale page cursor.",
     413: "The upload is larger than GALLERY_MAX_UPLOAD_MB.",
@@ -150,26 +151,32 @@ def with_errors(success, *codes):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[LINK_HEADER], responses=with_errors({200: PhotoSerializer(many=True)}, 404, 503)),
+    list=extend_schema(
+        parameters=[LINK_HEADER], responses=with_errors({200: PhotoSerializer(many=True)}, 401, 404, 503)
+    ),
     create=extend_schema(
         # A file cannot travel in JSON or a urlencoded form.
         request={"multipart/form-data": PhotoUploadSerializer},
         parameters=[RETRY_AFTER_HEADER],
         responses=with_errors({201: PhotoUploadSerializer}, 400, 401, 403, 413, 415, 429, 503),
     ),
-    retrieve=extend_schema(responses=with_errors({200: PhotoSerializer}, 404, 503)),
+    retrieve=extend_schema(responses=with_errors({200: PhotoSerializer}, 401, 404, 503)),
     partial_update=extend_schema(responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503)),
     destroy=extend_schema(responses=with_errors({204: None}, 401, 403, 404, 503)),
 )
 class PhotoViewSet(viewsets.ModelViewSet):
-    """Photos, newest first. Upload with multipart/form-data: photo (required), title, description."""
+    """Photos you may see, newest first. Upload with multipart/form-data: photo (required), title, description,
+    visibility (public or private; default GALLERY_DEFAULT_VISIBILITY)."""
 
-    queryset = Photo.objects.select_related("owner")
     serializer_class = PhotoSerializer
     permission_classes = [PhotoPermission]
     pagination_class = LinkHeaderCursorPagination
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        # Photos the user may not see are not there: 404, for reads and writes alike.
+        return Photo.objects.visible_to(self.request.user).select_related("owner")
 
     def get_serializer_class(self):
         # By method rather than action, so that the browsable API's POST form on the list page has the file field.

@@ -28,7 +28,7 @@ class PhotoUploadForm(forms.ModelForm):
 
     class Meta:
         model = Photo
-        fields = ["photo", "title", "description"]
+        fields = ["photo", "title", "description", "visibility"]
         help_texts = {"title": "Leave it empty to use the file's name."}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
@@ -44,9 +44,9 @@ class PhotoUploadForm(forms.ModelForm):
 
 
 class PhotoEditForm(forms.ModelForm):
-    """What the owner of a photo may change: its title and description."""
+    """What the owner of a photo may change: its title, description and visibility."""
 
     class Meta:
         model = Photo
-        fields = ["title", "description"]
+        fields = ["title", "description", "visibility"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}

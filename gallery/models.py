@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from gallery import images
 from gallery.storage import ConcurrentSaves, delete_after_commit, storage_errors
+from gallery.visibility import PhotoQuerySet, Visibility, default_visibility
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
@@ -50,12 +51,12 @@ def title_from_filename(filename):
     return " ".join(visible.split())[:TITLE_MAX_LENGTH]
 
 
-class PhotoManager(models.Manager):
-    def create_from_upload(self, image, *, title="", description="", owner=None):
+class PhotoManager(models.Manager.from_queryset(PhotoQuerySet)):
+    def create_from_upload(self, image, *, title="", description="", owner=None, visibility=None):
         """A new photo made from a DetectedImage: see Photo.save_upload."""
         if owner is not None and not owner.is_authenticated:
             owner = None  # Nobody owns an anonymous upload.
-        photo = self.model(title=title, description=description, owner=owner)
+        photo = self.model(title=title, description=description, owner=owner, visibility=visibility or default_visibility())
         photo.save_upload(image)
         return photo
 
@@ -78,6 +79,7 @@ class Photo(models.Model):
         on_delete=models.CASCADE,
         related_name="photos",
     )
+    visibility = models.CharField(max_length=10, choices=Visibility, default=default_visibility)
     # Only the original's key is stored; the renditions' keys derive from it (rendition_key).
     has_renditions = models.BooleanField(
         default=False,
@@ -163,9 +165,18 @@ class Photo(models.Model):
         """Only its owner and staff may edit or delete a photo; nobody owns an anonymous upload."""
         return user.is_staff or (self.owner_id is not None and self.owner_id == user.pk)
 
+    def is_visible_to(self, user):
+        """The per-object form of Photo.objects.visible_to(user)."""
+        return Photo.objects.visible_to(user).filter(pk=self.pk).exists()
+
 
 @receiver(post_delete, sender=Photo)
 def delete_photo_object(sender, instance, **kwargs):
     """However a photo row goes (API, admin bulk delete, a deleted owner), its objects follow after commit."""
     for name in instance.object_keys():
         delete_after_commit(name, instance.image.storage)
+
+
+# The album and share-link models live in their own packages; importing them here registers them with the app.
+from gallery.albums.models import Album, AlbumMember, AlbumPhoto  # noqa: E402, F401
+from gallery.shares.models import ShareLink  # noqa: E402, F401

@@ -65,6 +65,7 @@ class PhotoSerializer(serializers.ModelSerializer):
             "content_type",
             "created_at",
             "owner",
+            "visibility",
         ]
         read_only_fields = ["width", "height", "size", "content_type", "created_at"]
 
@@ -85,4 +86,5 @@ class PhotoUploadSerializer(PhotoSerializer):
             title=validated_data.get("title", ""),
             description=validated_data.get("description", ""),
             owner=validated_data.get("owner"),
+            visibility=validated_data.get("visibility"),
         )
