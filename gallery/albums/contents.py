@@ -113,6 +113,7 @@ def remove_photos(album, photo_ids, user):
     entries.delete()
     if album.cover_id in found:
         album.cover = None
+    save_order(album, list(album.entries.order_by("position").values_list("photo_id", flat=True)))
     touch(album)
     return len(found)
 
@@ -126,18 +127,25 @@ def move_photo(album, photo_id, position, user):
     entry = album.entries.filter(photo_id=photo_id).first()
     if entry is None:
         raise ValidationError({"photo": "That photo is not in this album."})
-    # Positions may have gaps (photos removed); work on the photo's place in the order instead.
     order = list(album.entries.order_by("position").values_list("photo_id", flat=True))
     order.remove(photo_id)
     order.insert(max(0, min(position - 1, len(order))), photo_id)
-    by_photo = {entry.photo_id: entry for entry in album.entries.all()}
-    changed = []
-    for number, pk in enumerate(order, start=1):
-        if by_photo[pk].position != number:
-            by_photo[pk].position = number
-            changed.append(by_photo[pk])
-    AlbumPhoto.objects.bulk_update(changed, ["position"])
+    save_order(album, order)
     touch(album)
+
+
+def save_order(album, photo_ids):
+    """Number the album's photos 1, 2, 3... in this order, writing only the positions that change.
+
+    Positions stay without gaps, so that a photo's position is its place, which the pages' move buttons send.
+    """
+    entries = {entry.photo_id: entry for entry in album.entries.only("pk", "photo_id", "position")}
+    changed = []
+    for number, pk in enumerate(photo_ids, start=1):
+        if entries[pk].position != number:
+            entries[pk].position = number
+            changed.append(entries[pk])
+    AlbumPhoto.objects.bulk_update(changed, ["position"], batch_size=1000)
 
 
 def set_cover(album, photo_id, user):

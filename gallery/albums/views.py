@@ -87,8 +87,9 @@ def album_detail(request, pk):
     paginator = AlbumOrderPagination()
     photos = cursor_page(paginator, contents.photos_in(album, Photo.objects.visible_to(user)), request)
     role = album.role_of(user)
+    takes_photos = role in ("owner", Role.CONTRIBUTOR)
     for photo in photos:
-        photo.selectable = role == "owner" or photo.can_be_changed_by(user)
+        photo.selectable = takes_photos and (role == "owner" or photo.can_be_changed_by(user))
     return render(
         request,
         "albums/album_detail.html",
@@ -96,6 +97,7 @@ def album_detail(request, pk):
             "album": album,
             "photos": photos,
             "role": role,
+            "takes_photos": takes_photos,
             "can_change": role == "owner",
             "selection_albums": albums_to_add_to(user).exclude(pk=album.pk),
             "next_url": paginator.get_next_link(),

@@ -42,7 +42,8 @@ def share_create(request):
         link.save()
         messages.success(request, f"Made a link to “{shared}”: copy it below.")
         return redirect(f"{redirect('shares').url}#link-{link.pk}")
-    return render(request, "shares/share_form.html", {"form": form, "shared": shared})
+    context = {"form": form, "shared": shared, "is_album": isinstance(shared, Album)}
+    return render(request, "shares/share_form.html", context)
 
 
 def shareable(request):
