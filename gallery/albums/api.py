@@ -101,6 +101,11 @@ class AlbumViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)
+        serializer.instance = self.as_seen(serializer.instance)
+
+    def as_seen(self, album):
+        """The album again, with its count, cover and role as the requesting user sees them now."""
+        return contents.attach_covers([self.get_queryset().get(pk=album.pk)])[0]
 
     def perform_update(self, serializer):
         album = serializer.instance
@@ -111,7 +116,7 @@ class AlbumViewSet(viewsets.ModelViewSet):
                 except (PermissionDenied, ValidationError) as error:
                     raise as_api_errors(error) from None
             serializer.save()
-        serializer.instance = self.get_object()  # its cover and count as now seen
+        serializer.instance = self.as_seen(album)
 
     @extend_schema(
         methods=["GET"],

@@ -119,26 +119,26 @@ def remove_photos(album, photo_ids, user):
 
 
 @transaction.atomic
-def move_photo(album, photo_id, position, user):
-    """Move a photo to `position` (1 is first) in the album; the photos between shift by one. Owner and staff only."""
+def move_photo(album, photo_id, target_id, user):
+    """Put a photo in the place of another of the album (dropping one tile on another); those between shift by one.
+
+    Owner and staff only.
+    """
     if not album.can_be_changed_by(user):
         raise PermissionDenied("Only the album's owner arranges it.")
     Album.objects.select_for_update().get(pk=album.pk)
-    entry = album.entries.filter(photo_id=photo_id).first()
-    if entry is None:
-        raise ValidationError({"photo": "That photo is not in this album."})
     order = list(album.entries.order_by("position").values_list("photo_id", flat=True))
+    if photo_id not in order or target_id not in order:
+        raise ValidationError({"move": "Both photos must be in this album."})
+    place = order.index(target_id)
     order.remove(photo_id)
-    order.insert(max(0, min(position - 1, len(order))), photo_id)
+    order.insert(place, photo_id)
     save_order(album, order)
     touch(album)
 
 
 def save_order(album, photo_ids):
-    """Number the album's photos 1, 2, 3... in this order, writing only the positions that change.
-
-    Positions stay without gaps, so that a photo's position is its place, which the pages' move buttons send.
-    """
+    """Number the album's photos 1, 2, 3... in this order, writing only the positions that change."""
     entries = {entry.photo_id: entry for entry in album.entries.only("pk", "photo_id", "position")}
     changed = []
     for number, pk in enumerate(photo_ids, start=1):

@@ -88,8 +88,10 @@ def album_detail(request, pk):
     photos = cursor_page(paginator, contents.photos_in(album, Photo.objects.visible_to(user)), request)
     role = album.role_of(user)
     takes_photos = role in ("owner", Role.CONTRIBUTOR)
-    for photo in photos:
+    for previous, photo, following in zip([None, *photos], photos, [*photos[1:], None], strict=False):
         photo.selectable = takes_photos and (role == "owner" or photo.can_be_changed_by(user))
+        # The arrow buttons put a photo in its neighbour's place.
+        photo.previous_id, photo.next_id = previous and previous.pk, following and following.pk
     return render(
         request,
         "albums/album_detail.html",
@@ -223,14 +225,14 @@ def set_cover(request, pk):
 
 @require_POST
 def move_photo(request, pk):
-    """Move a photo to a place in the album: move=<photo id>:<position>, from a button or from reorder.js."""
+    """Put a photo in another's place: move=<photo id>:<other photo id>, from a tile's button or from reorder.js."""
     album = visible_album(request, pk)
     wants_json = request.headers.get("Accept") == "application/json"
     try:
-        photo_id, _, position = request.POST.get("move", "").partition(":")
-        if not (photo_id.isdigit() and position.isdigit()):
-            raise ValidationError("Say which photo goes where: move=<photo id>:<position>.")
-        contents.move_photo(album, int(photo_id), int(position), request.user)
+        photo_id, _, target_id = request.POST.get("move", "").partition(":")
+        if not (photo_id.isdigit() and target_id.isdigit()):
+            raise ValidationError("Say which photo goes where: move=<photo id>:<other photo id>.")
+        contents.move_photo(album, int(photo_id), int(target_id), request.user)
     except (PermissionDenied, ValidationError) as error:
         if wants_json:
             status = 403 if isinstance(error, PermissionDenied) else 400

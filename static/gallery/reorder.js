@@ -1,6 +1,6 @@
 // Arranging an album by dragging its tiles: dropping a photo on another puts it in that photo's place. It posts
-// move=<photo id>:<position> to the album's move URL, as the tiles' arrow buttons do without this script (they
-// stay for keyboards), then shows the album in its new order.
+// move=<photo id>:<other photo id> to the album's move URL, as the tiles' arrow buttons do without this script
+// (they stay, for keyboards), then shows the album in its new order.
 (function () {
   "use strict";
 
@@ -38,7 +38,7 @@
 
   async function move(tile, target) {
     const data = new FormData();
-    data.append("move", `${tile.dataset.photoId}:${target.dataset.position}`);
+    data.append("move", `${tile.dataset.photoId}:${target.dataset.photoId}`);
     const response = await fetch(grid.dataset.arrangeUrl, {
       method: "POST",
       body: data,
