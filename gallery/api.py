@@ -104,7 +104,8 @@ class LinkHeaderCursorPagination(CursorPagination):
 
 
 class PhotoPermission(permissions.BasePermission):
-    """Anyone reads (logged-in users on a private site); logged-in users upload (anyone, with GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
+    """Anyone reads (only logged-in users when GALLERY_PUBLIC_SITE is false); logged-in users upload (anyone, with
+    GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:

@@ -56,7 +56,9 @@ class PhotoManager(models.Manager.from_queryset(PhotoQuerySet)):
         """A new photo made from a DetectedImage: see Photo.save_upload."""
         if owner is not None and not owner.is_authenticated:
             owner = None  # Nobody owns an anonymous upload.
-        photo = self.model(title=title, description=description, owner=owner, visibility=visibility or default_visibility())
+        photo = self.model(
+            title=title, description=description, owner=owner, visibility=visibility or default_visibility()
+        )
         photo.save_upload(image)
         return photo
 

@@ -35,7 +35,9 @@ def gallery(request):
     """The photos, newest first, a page at a time, with the API's cursor in the next and previous links."""
     paginator = LinkHeaderCursorPagination()
     try:
-        photos = paginator.paginate_queryset(Photo.objects.visible_to(request.user).select_related("owner"), Request(request))
+        photos = paginator.paginate_queryset(
+            Photo.objects.visible_to(request.user).select_related("owner"), Request(request)
+        )
     except NotFound:
         raise Http404("No such page of photos.") from None
     for photo in photos:
@@ -104,7 +106,9 @@ def upload(request):
     if (wait := upload_wait(request)) is not None:
         # Over the limit the file is not even looked at; what was typed is kept.
         messages.error(request, wait_message(wait))
-        typed = {field: request.POST[field] for field in ("title", "description", "visibility") if field in request.POST}
+        typed = {
+            field: request.POST[field] for field in ("title", "description", "visibility") if field in request.POST
+        }
         form = PhotoUploadForm(initial=typed)
         return render_upload_page(request, form, status=429, headers={"Retry-After": str(wait)})
     form = PhotoUploadForm(request.POST, request.FILES)

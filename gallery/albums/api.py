@@ -74,7 +74,9 @@ def as_api_errors(error):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[LINK_HEADER], responses=with_errors({200: AlbumSerializer(many=True)}, 401, 404, 503)),
+    list=extend_schema(
+        parameters=[LINK_HEADER], responses=with_errors({200: AlbumSerializer(many=True)}, 401, 404, 503)
+    ),
     create=extend_schema(responses=with_errors({201: AlbumSerializer}, 400, 401, 403, 415, 503)),
     retrieve=extend_schema(responses=with_errors({200: AlbumSerializer}, 401, 404, 503)),
     partial_update=extend_schema(responses=with_errors({200: AlbumSerializer}, 400, 401, 403, 404, 415, 503)),

@@ -22,7 +22,9 @@ class AlbumSerializer(serializers.ModelSerializer):
     cover_photo = serializers.SerializerMethodField(help_text="The id of the photo shown as cover to you, or null.")
     cover_url = serializers.SerializerMethodField(help_text="Pre-signed URL of the cover's thumbnail; expires.")
     photo_count = serializers.IntegerField(read_only=True, help_text="How many of its photos you may see.")
-    role = serializers.SerializerMethodField(help_text="What you are to this album: owner, contributor, viewer or null.")
+    role = serializers.SerializerMethodField(
+        help_text="What you are to this album: owner, contributor, viewer or null."
+    )
 
     class Meta:
         model = Album

@@ -66,7 +66,9 @@ def album_list(request):
     """Albums the visitor may see: theirs, those they are a member of and public ones, newest first."""
     user = request.user
     paginator = LinkHeaderCursorPagination()
-    albums = cursor_page(paginator, contents.seen_by(Album.objects.visible_to(user).select_related("owner"), user), request)
+    albums = cursor_page(
+        paginator, contents.seen_by(Album.objects.visible_to(user).select_related("owner"), user), request
+    )
     return render(
         request,
         "albums/album_list.html",

@@ -16,7 +16,7 @@ from gallery.albums.contents import attach_covers, with_cover_and_count
 from gallery.albums.models import Album
 from gallery.models import Photo
 from gallery.shares import access
-from gallery.shares.forms import SharePasswordForm, ShareLinkForm
+from gallery.shares.forms import ShareLinkForm, SharePasswordForm
 from gallery.shares.models import ShareLink
 from gallery.zipdownload import archive_name, zip_response
 

@@ -182,7 +182,11 @@ def test_the_gallery_selection_adds_photos_to_an_album(logged_in, alice, photos)
     )
 
     assert response.status_code == 302 and response["Location"] == "/"
-    assert [p.pk for p in album.photos.order_by("album_entries__position")] == [photos[1].pk, photos[3].pk, photos[0].pk]
+    assert [p.pk for p in album.photos.order_by("album_entries__position")] == [
+        photos[1].pk,
+        photos[3].pk,
+        photos[0].pk,
+    ]
     assert "Added 3 photos to “Best of”." in logged_in.get("/").text
     no_album = logged_in.post("/albums/add-photos/", {"photo": [photos[2].pk], "next": "/"}, follow=True)
     assert "Choose an album" in no_album.text
@@ -216,7 +220,11 @@ def test_the_album_page_removes_arranges_and_sets_the_cover(logged_in, alice, ph
     )
 
     assert moved.json() == {"detail": "Moved."}
-    assert [p.pk for p in album.photos.order_by("album_entries__position")] == [photos[3].pk, photos[2].pk, photos[0].pk]
+    assert [p.pk for p in album.photos.order_by("album_entries__position")] == [
+        photos[3].pk,
+        photos[2].pk,
+        photos[0].pk,
+    ]
     album.refresh_from_db()
     assert album.cover_id == photos[2].pk
     bad = logged_in.post(f"/albums/{album.pk}/move/", {"move": "nonsense"}, HTTP_ACCEPT="application/json")

@@ -63,7 +63,12 @@ def test_a_link_is_a_random_token_of_256_bits_and_its_password_is_hashed(api, al
     stored = ShareLink.objects.get(pk=link["id"])
     assert stored.token == token and stored.password.startswith("pbkdf2_sha256$") and PASSWORD not in stored.password
     assert "password" not in link and link["has_password"] is True
-    assert (link["album"], link["photo"], link["label"], link["allow_download"]) == (album.pk, None, "For grandma", False)
+    assert (link["album"], link["photo"], link["label"], link["allow_download"]) == (
+        album.pk,
+        None,
+        "For grandma",
+        False,
+    )
     assert timedelta(days=29, hours=23) < stored.expires_at - timezone.now() <= timedelta(days=30), "30 days by default"
     never = make_link(api, album=album.pk, expires_in_days=None)
     assert never["expires_at"] is None

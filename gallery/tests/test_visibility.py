@@ -206,7 +206,10 @@ def test_members_are_seen_by_the_owner_staff_and_members_and_changed_by_the_owne
             assert (listed.status_code, added.status_code) == (404, 401)
         elif role in ("owner", "staff"):
             assert listed.status_code == 200 and added.status_code == 200, role
-            assert api_as(role).delete(f"/api/albums/{album.pk}/members", {"user": "bob"}, format="json").status_code == 204
+            assert (
+                api_as(role).delete(f"/api/albums/{album.pk}/members", {"user": "bob"}, format="json").status_code
+                == 204
+            )
         elif role in ("viewer", "contributor"):
             assert listed.status_code == 200 and added.status_code == 403, role
             assert {m["user"] for m in listed.json()} == {"viewer", "contributor"}
