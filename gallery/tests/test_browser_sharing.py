@@ -7,16 +7,14 @@ import pytest
 from playwright.sync_api import expect
 
 from gallery.albums.models import Album
+from gallery.tests import test_browser
 from gallery.tests.conftest import image_bytes, stored_photo
-from gallery.tests.test_browser import (  # noqa: F401 - fixtures
-    SCREENSHOTS,
-    browser_type_launch_args,
-    log_in,
-    problems,
-    shown_image,
-    site,
-    watch,
-)
+from gallery.tests.test_browser import SCREENSHOTS, log_in, shown_image, watch
+
+# test_browser.py's fixtures: Debian's Chromium, the live server, the page's problems.
+browser_type_launch_args = test_browser.browser_type_launch_args
+site = test_browser.site
+problems = test_browser.problems
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
