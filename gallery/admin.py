@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
-from gallery.forms import PhotoUploadForm
+from gallery.forms import PhotoEditForm, PhotoUploadForm
 from gallery.images import THUMBNAIL
 from gallery.models import Photo
 
@@ -34,7 +34,7 @@ class PhotoAdmin(admin.ModelAdmin):
         "created_at",
         "has_renditions",
     ]
-    # What the photo's file and upload determined; only the title and description are edited here.
+    # What the photo's file and upload determined; only the title, description and visibility are edited here.
     readonly_fields = [name for name in fields if name not in ("title", "description", "visibility")]
 
     def get_queryset(self, request):
@@ -42,9 +42,9 @@ class PhotoAdmin(admin.ModelAdmin):
         return super().get_queryset(request) & Photo.objects.visible_to(request.user)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            # A new photo comes from a file, checked and stored as the API and the upload page do it.
-            kwargs["form"] = PhotoUploadForm
+        # A new photo comes from a file, checked and stored as the API and the upload page do it; an edit is the
+        # photo page's.
+        kwargs["form"] = PhotoUploadForm if obj is None else PhotoEditForm
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request, obj=None):

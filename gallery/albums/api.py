@@ -66,6 +66,9 @@ class BodyOnDeleteSchema(AutoSchema):
             self.method = "DELETE"
 
 
+NO_COVER_GIVEN = object()
+
+
 def as_api_errors(error):
     """The functions' Django errors as DRF's: 400 with the messages under their fields, 403."""
     if isinstance(error, PermissionDenied):
@@ -102,23 +105,26 @@ class AlbumViewSet(viewsets.ModelViewSet):
         return contents.attach_covers([super().get_object()])[0]
 
     def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
-        serializer.instance = self.as_seen(serializer.instance)
+        self.save_album(serializer, owner=self.request.user)
+
+    def perform_update(self, serializer):
+        self.save_album(serializer)
+
+    def save_album(self, serializer, **fields):
+        """Save the album and its cover (which must be one of its photos) together, then answer it as now seen."""
+        cover = serializer.validated_data.pop("cover_id", NO_COVER_GIVEN)
+        with transaction.atomic():
+            album = serializer.save(**fields)
+            if cover is not NO_COVER_GIVEN:
+                try:
+                    contents.set_cover(album, cover, self.request.user)
+                except (PermissionDenied, ValidationError) as error:
+                    raise as_api_errors(error) from None
+        serializer.instance = self.as_seen(album)
 
     def as_seen(self, album):
         """The album again, with its count, cover and role as the requesting user sees them now."""
         return contents.attach_covers([self.get_queryset().get(pk=album.pk)])[0]
-
-    def perform_update(self, serializer):
-        album = serializer.instance
-        with transaction.atomic():
-            if "cover_id" in serializer.validated_data:
-                try:
-                    contents.set_cover(album, serializer.validated_data.pop("cover_id"), self.request.user)
-                except (PermissionDenied, ValidationError) as error:
-                    raise as_api_errors(error) from None
-            serializer.save()
-        serializer.instance = self.as_seen(album)
 
     @extend_schema(
         methods=["GET"],

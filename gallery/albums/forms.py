@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from gallery.albums.models import Album, AlbumMember, Role
+from gallery.albums.serializers import MAX_ID
 
 
 class AlbumForm(forms.ModelForm):
@@ -50,7 +51,7 @@ class PhotoIdsField(forms.Field):
             ids = [int(item) for item in value or ()]
         except (TypeError, ValueError):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if any(pk < 1 for pk in ids):
+        if any(not 1 <= pk <= MAX_ID for pk in ids):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return ids
 

@@ -1,7 +1,6 @@
 """JSON shapes of albums, their members and the photo ids sent to add or remove photos."""
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,12 +8,16 @@ from gallery.albums.models import Album, AlbumMember, Role
 from gallery.images import THUMBNAIL
 
 MAX_PHOTO_IDS = 1000
+# The largest id PostgreSQL's bigint holds: a larger number names no photo.
+MAX_ID = 2**63 - 1
 
 
 class AlbumSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     cover = serializers.IntegerField(
         source="cover_id",
+        min_value=1,
+        max_value=MAX_ID,
         allow_null=True,
         required=False,
         help_text="The id of the photo chosen as cover, one of the album's; null: its newest photo.",
@@ -44,12 +47,12 @@ class AlbumSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_cover_photo(self, album):
         cover = getattr(album, "cover_photo", None)
         return cover and cover.pk
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_cover_url(self, album):
         cover = getattr(album, "cover_photo", None)
         return cover and cover.renditions[THUMBNAIL].url
@@ -61,7 +64,7 @@ class AlbumSerializer(serializers.ModelSerializer):
 
 class PhotoIdsSerializer(serializers.Serializer):
     photo_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=MAX_PHOTO_IDS
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False, max_length=MAX_PHOTO_IDS
     )
 
 

@@ -66,7 +66,8 @@ def test_bad_photo_ids_are_refused_whole(api, alice, photos, make_user):
     album = album_of(alice, photos[:1])
     bobs = stored_photo(make_user("bob"), "bobs.jpg")
 
-    for body in ({"photo_ids": []}, {"photo_ids": ["x"]}, {}, {"photo_ids": [photos[1].pk, bobs.pk, 999999]}):
+    hostile = ({"photo_ids": []}, {"photo_ids": ["x"]}, {}, {"photo_ids": [2**70]}, {"photo_ids": [0]})
+    for body in (*hostile, {"photo_ids": [photos[1].pk, bobs.pk, 999999]}):
         response = api.post(f"/api/albums/{album.pk}/photos", body, format="json")
         assert response.status_code == 400, body
     assert "999999" in response.json()["photo_ids"][0] and str(bobs.pk) in response.json()["photo_ids"][0]

@@ -35,6 +35,7 @@ PHOTO_KEYS = {
     "content_type",
     "created_at",
     "owner",
+    "visibility",
 }
 
 

@@ -124,6 +124,7 @@ def test_a_photo_outside_the_shared_album_is_not_found_through_the_link(api, alb
         assert client.get(f"{path_of(link)}photos/{album.outsider.pk}/{kind}").status_code == 404
     assert client.get(f"{path_of(link)}photos/{album.outsider.pk}/").status_code == 404
     assert client.get(f"{path_of(link)}photos/{album.photos.first().pk}/exif").status_code == 404
+    assert client.get(f"{path_of(link)}photos/{2**70}/display").status_code == 404, "beyond bigint"
 
 
 def test_a_link_to_one_photo_shows_that_photo_only(api, album, client):
