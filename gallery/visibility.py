@@ -25,13 +25,24 @@ def may_browse(user):
     return settings.GALLERY_PUBLIC_SITE or user.is_authenticated
 
 
-class PhotoQuerySet(models.QuerySet):
+class VisibleQuerySet(models.QuerySet):
+    """A queryset that knows who may see its rows: staff all, nobody on a private site unless logged in."""
+
     def visible_to(self, user):
-        """The photos `user` may see: public ones, their own, those in albums they own or belong to; staff all."""
         if user.is_staff:
             return self.all()
         if not may_browse(user):
             return self.none()
+        return self.filter(self.seen_by(user))
+
+    def seen_by(self, user):
+        """The rule (a Q) for a user who is not staff."""
+        raise NotImplementedError
+
+
+class PhotoQuerySet(VisibleQuerySet):
+    def seen_by(self, user):
+        """Public photos, and for a logged-in user their own and those in albums they own or belong to."""
         rule = Q(visibility=Visibility.PUBLIC)
         if user.is_authenticated:
             entries = apps.get_model("gallery", "AlbumPhoto").objects.filter(photo=OuterRef("pk"))
@@ -40,18 +51,14 @@ class PhotoQuerySet(models.QuerySet):
                 | Exists(entries.filter(album__owner=user))
                 | Exists(entries.filter(album__memberships__user=user))
             )
-        return self.filter(rule)
+        return rule
 
 
-class AlbumQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The albums `user` may see: public ones, their own and those they are a member of; staff all."""
-        if user.is_staff:
-            return self.all()
-        if not may_browse(user):
-            return self.none()
+class AlbumQuerySet(VisibleQuerySet):
+    def seen_by(self, user):
+        """Public albums, and for a logged-in user their own and those they are a member of."""
         rule = Q(visibility=Visibility.PUBLIC)
         if user.is_authenticated:
             members = apps.get_model("gallery", "AlbumMember").objects.filter(album=OuterRef("pk"), user=user)
             rule |= Q(owner=user) | Exists(members)
-        return self.filter(rule)
+        return rule

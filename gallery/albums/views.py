@@ -196,32 +196,35 @@ def add_photos(request):
 def remove_photos(request, pk):
     """Take the selected photos out of this album."""
     album = visible_album(request, pk)
-    form = PhotoSelectionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form.errors["photo"][0])
-        return back(request, album.get_absolute_url())
-    try:
-        removed = contents.remove_photos(album, form.cleaned_data["photo"], request.user)
-    except (PermissionDenied, ValidationError) as error:
-        report(request, error)
-    else:
-        messages.success(request, f"Removed {removed} photo{'s' if removed != 1 else ''} from “{album}”.")
-    return back(request, album.get_absolute_url())
+
+    def remove(photo_ids):
+        removed = contents.remove_photos(album, photo_ids, request.user)
+        return f"Removed {removed} photo{'s' if removed != 1 else ''} from “{album}”."
+
+    return on_selection(request, album, remove)
 
 
 @require_POST
 def set_cover(request, pk):
     """Make the (first) selected photo the album's cover."""
     album = visible_album(request, pk)
+
+    def make_cover(photo_ids):
+        contents.set_cover(album, photo_ids[0], request.user)
+        return "The album has a new cover."
+
+    return on_selection(request, album, make_cover)
+
+
+def on_selection(request, album, change):
+    """Apply change(photo ids) to the photos selected on the album's page; say what it did or why it would not."""
     form = PhotoSelectionForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(form.errors["photo"][0])
-        contents.set_cover(album, form.cleaned_data["photo"][0], request.user)
+        messages.success(request, change(form.cleaned_data["photo"]))
     except (PermissionDenied, ValidationError) as error:
         report(request, error)
-    else:
-        messages.success(request, "The album has a new cover.")
     return back(request, album.get_absolute_url())
 
 
