@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.test import Client, override_settings
 
 from gallery.models import Photo
@@ -100,6 +100,7 @@ def test_the_photo_list_and_each_photo_through_the_api(world, api_as):
         for name, photo in photos_of(world).items():
             response = client.get(f"/api/photos/{photo.pk}")
             assert response.status_code == (200 if role in SEES[name] else 404), (role, name)
+            assert photo.is_visible_to(world.users[role] or AnonymousUser()) == (role in SEES[name])
             if response.status_code == 200:
                 assert response.json()["visibility"] == photo.visibility
 
