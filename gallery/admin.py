@@ -1,11 +1,14 @@
 """The Django admin for photos: browse with previews, search, edit titles, add through the API's validation, delete,
-see which photos failed processing and why, and queue them again."""
+see which photos failed processing and why, and queue them again.
+
+Albums and share links have theirs in their packages, registered by the imports at the end.
+"""
 
 from django.contrib import admin, messages
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
-from gallery.forms import PhotoUploadForm
+from gallery.forms import PhotoEditForm, PhotoUploadForm
 from gallery.images import THUMBNAIL
 from gallery.jobs.photos import reprocess
 from gallery.models import Photo
@@ -13,9 +16,9 @@ from gallery.models import Photo
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ["preview", "title", "owner", "state", "file_size", "dimensions", "created_at"]
+    list_display = ["preview", "title", "owner", "visibility", "state", "file_size", "dimensions", "created_at"]
     list_display_links = ["preview", "title"]
-    list_filter = ["state", "created_at", "content_type"]
+    list_filter = ["visibility", "state", "created_at", "content_type"]
     search_fields = ["title", "description", "owner__username"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
@@ -25,6 +28,7 @@ class PhotoAdmin(admin.ModelAdmin):
         "image",
         "title",
         "description",
+        "visibility",
         "owner",
         "width",
         "height",
@@ -34,13 +38,18 @@ class PhotoAdmin(admin.ModelAdmin):
         "state",
         "processing_error",
     ]
-    # What the photo's file, upload and processing determined; only the title and description are edited here.
-    readonly_fields = [name for name in fields if name not in ("title", "description")]
+    # What the photo's file, upload and processing determined; only the title, description and visibility are
+    # edited here.
+    readonly_fields = [name for name in fields if name not in ("title", "description", "visibility")]
+
+    def get_queryset(self, request):
+        # The one visibility rule (all photos for staff, who alone reach the admin).
+        return super().get_queryset(request) & Photo.objects.visible_to(request.user)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            # A new photo comes from a file, checked and stored as the API and the upload page do it.
-            kwargs["form"] = PhotoUploadForm
+        # A new photo comes from a file, checked and stored as the API and the upload page do it; an edit is the
+        # photo page's.
+        kwargs["form"] = PhotoUploadForm if obj is None else PhotoEditForm
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -83,3 +92,7 @@ class PhotoAdmin(admin.ModelAdmin):
     @admin.display(description="Dimensions")
     def dimensions(self, photo):
         return f"{photo.width} × {photo.height}"
+
+
+from gallery.albums import admin as album_admin  # noqa: E402, F401
+from gallery.shares import admin as share_admin  # noqa: E402, F401

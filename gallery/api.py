@@ -23,6 +23,7 @@ from gallery.serializers import PhotoSerializer, PhotoUploadSerializer
 from gallery.storage import StorageUnavailable
 from gallery.throttling import UPLOAD_THROTTLES
 from gallery.uploads import UploadTooLarge
+from gallery.visibility import may_browse
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +104,12 @@ class LinkHeaderCursorPagination(CursorPagination):
 
 
 class PhotoPermission(permissions.BasePermission):
-    """Anyone reads; logged-in users upload (anyone, with GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
+    """Anyone reads (only logged-in users when GALLERY_PUBLIC_SITE is false); logged-in users upload (anyone, with
+    GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
-            return True
+            return may_browse(request.user)
         if request.method == "POST":
             return Photo.can_be_uploaded_by(request.user)
         return request.user.is_authenticated
@@ -134,7 +136,7 @@ RETRY_AFTER_HEADER = OpenApiParameter(
 
 ERRORS = {
     400: "Invalid input: messages under the names of the fields at fault, or under detail.",
-    401: "Not logged in: detail says so.",
+    401: "Not logged in (reads too, when GALLERY_PUBLIC_SITE is false): detail says so.",
     403: "Not allowed (not the owner, or a session without its CSRF token): detail says why.",
     404: "No such photo, or a stale page cursor.",
     413: "The upload is larger than GALLERY_MAX_UPLOAD_MB.",
@@ -154,10 +156,11 @@ def with_errors(success, *codes):
         summary="List photos",
         description=(
             "Photos, newest first, as a plain JSON array with pre-signed URLs. `limit` sets the page size; the "
-            "next and previous pages' URLs are in the Link header. Anyone may list."
+            "next and previous pages' URLs are in the Link header. Private photos are listed only to those who may "
+            "see them."
         ),
         parameters=[LINK_HEADER],
-        responses=with_errors({200: PhotoSerializer(many=True)}, 404, 503),
+        responses=with_errors({200: PhotoSerializer(many=True)}, 401, 404, 503),
     ),
     create=extend_schema(
         summary="Upload a photo",
@@ -173,12 +176,18 @@ def with_errors(success, *codes):
     ),
     retrieve=extend_schema(
         summary="Get a photo",
-        description="One photo with its pre-signed URLs. Anyone may read it.",
-        responses=with_errors({200: PhotoSerializer}, 404, 503),
+        description=(
+            "One photo with its pre-signed URLs. Anyone may read a public photo; a private one answers 404 to "
+            "those who may not see it."
+        ),
+        responses=with_errors({200: PhotoSerializer}, 401, 404, 503),
     ),
     partial_update=extend_schema(
-        summary="Change a photo's title or description",
-        description="JSON or a form with `title` and/or `description`; the image cannot change. Owner or staff only.",
+        summary="Change a photo's title, description or visibility",
+        description=(
+            "JSON or a form with `title`, `description` and/or `visibility`; the image cannot change. Owner or "
+            "staff only."
+        ),
         responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503),
     ),
     destroy=extend_schema(
@@ -191,14 +200,18 @@ def with_errors(success, *codes):
     ),
 )
 class PhotoViewSet(viewsets.ModelViewSet):
-    """Photos, newest first. Upload with multipart/form-data: photo (required), title, description."""
+    """Photos you may see, newest first. Upload with multipart/form-data: photo (required), title, description,
+    visibility (public or private; default GALLERY_DEFAULT_VISIBILITY)."""
 
-    queryset = Photo.objects.select_related("owner")
     serializer_class = PhotoSerializer
     permission_classes = [PhotoPermission]
     pagination_class = LinkHeaderCursorPagination
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        # Photos the user may not see are not there: 404, for reads and writes alike.
+        return Photo.objects.visible_to(self.request.user).select_related("owner")
 
     def get_serializer_class(self):
         # By method rather than action, so that the browsable API's POST form on the list page has the file field.

@@ -28,13 +28,17 @@ class PhotoUploadForm(forms.ModelForm):
 
     class Meta:
         model = Photo
-        fields = ["photo", "title", "description"]
+        fields = ["photo", "title", "description", "visibility"]
         help_texts = {"title": "Leave it empty to use the file's name."}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["photo"].help_text = f"{ACCEPTED_NAMES}, up to {settings.GALLERY_MAX_UPLOAD_MB} MB each."
+        optional_visibility(self)
+
+    def clean_visibility(self):
+        return self.cleaned_data["visibility"] or self.instance.visibility
 
     def save(self, commit=True):
         photo = super().save(commit=False)
@@ -44,9 +48,22 @@ class PhotoUploadForm(forms.ModelForm):
 
 
 class PhotoEditForm(forms.ModelForm):
-    """What the owner of a photo may change: its title and description."""
+    """What the owner of a photo may change: its title, description and visibility. The admin's change form too."""
 
     class Meta:
         model = Photo
-        fields = ["title", "description"]
+        fields = ["title", "description", "visibility"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        optional_visibility(self)
+
+    def clean_visibility(self):
+        return self.cleaned_data["visibility"] or self.instance.visibility
+
+
+def optional_visibility(form):
+    """A form posted without visibility (by a client older than it) keeps the photo's, or the default."""
+    if "visibility" in form.fields:
+        form.fields["visibility"].required = False

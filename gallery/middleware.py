@@ -1,7 +1,9 @@
-"""Middleware that answers the pages' failures in the site's style: oversized uploads and unavailable services."""
+"""Middleware: the pages' failures in the site's style (oversized uploads, unavailable services), and a private site."""
 
 import logging
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError
 from django.shortcuts import render
 
@@ -49,3 +51,24 @@ class ServiceUnavailableMiddleware:
         elif not isinstance(exception, StorageUnavailable):
             return None
         return render(request, "503.html", status=503)
+
+
+# What a visitor who is not logged in still reaches on a private site. The API (whose token logins only DRF
+# sees) refuses them itself; the admin has its own login.
+PRIVATE_SITE_OPEN_PATHS = ("/accounts/", "/s/", "/static/", "/healthz", "/api/", "/api-auth/", "/admin/")
+
+
+class PrivateSiteMiddleware:
+    """With GALLERY_PUBLIC_SITE=false, send visitors who are not logged in to the login page, but for share links."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            not settings.GALLERY_PUBLIC_SITE
+            and not request.user.is_authenticated
+            and not request.path_info.startswith(PRIVATE_SITE_OPEN_PATHS)
+        ):
+            return redirect_to_login(request.get_full_path())
+        return self.get_response(request)

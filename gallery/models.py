@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from gallery import images
 from gallery.storage import delete_after_commit, delete_object, storage_errors
+from gallery.visibility import PhotoQuerySet, Visibility, default_visibility
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
@@ -49,12 +50,14 @@ def title_from_filename(filename):
     return " ".join(visible.split())[:TITLE_MAX_LENGTH]
 
 
-class PhotoManager(models.Manager):
-    def create_from_upload(self, image, *, title="", description="", owner=None):
+class PhotoManager(models.Manager.from_queryset(PhotoQuerySet)):
+    def create_from_upload(self, image, *, title="", description="", owner=None, visibility=None):
         """A new photo made from a DetectedImage: see Photo.save_upload."""
         if owner is not None and not owner.is_authenticated:
             owner = None  # Nobody owns an anonymous upload.
-        photo = self.model(title=title, description=description, owner=owner)
+        photo = self.model(
+            title=title, description=description, owner=owner, visibility=visibility or default_visibility()
+        )
         photo.save_upload(image)
         return photo
 
@@ -85,6 +88,7 @@ class Photo(models.Model):
         on_delete=models.CASCADE,
         related_name="photos",
     )
+    visibility = models.CharField(max_length=10, choices=Visibility, default=default_visibility)
     state = models.CharField(
         max_length=10,
         choices=PhotoState,
@@ -181,6 +185,10 @@ class Photo(models.Model):
         """Only its owner and staff may edit or delete a photo; nobody owns an anonymous upload."""
         return user.is_staff or (self.owner_id is not None and self.owner_id == user.pk)
 
+    def is_visible_to(self, user):
+        """The per-object form of Photo.objects.visible_to(user)."""
+        return Photo.objects.visible_to(user).filter(pk=self.pk).exists()
+
 
 @receiver(post_delete, sender=Photo)
 def delete_photo_object(sender, instance, **kwargs):
@@ -190,3 +198,8 @@ def delete_photo_object(sender, instance, **kwargs):
     """
     for name in instance.owned_keys():
         delete_after_commit(name, instance.image.storage)
+
+
+# The album and share-link models live in their own packages; importing them here registers them with the app.
+from gallery.albums.models import Album, AlbumMember, AlbumPhoto  # noqa: E402, F401
+from gallery.shares.models import ShareLink  # noqa: E402, F401

@@ -68,6 +68,7 @@ class PhotoSerializer(serializers.ModelSerializer):
             "owner",
             "state",
             "processing_error",
+            "visibility",
         ]
         read_only_fields = ["width", "height", "size", "content_type", "created_at", "state", "processing_error"]
         extra_kwargs = {
@@ -92,4 +93,5 @@ class PhotoUploadSerializer(PhotoSerializer):
             title=validated_data.get("title", ""),
             description=validated_data.get("description", ""),
             owner=validated_data.get("owner"),
+            visibility=validated_data.get("visibility"),
         )

@@ -111,11 +111,29 @@ class PhotoStorage(S3Storage):
     @cached_property
     def signer(self):
         """The QueryStringSigner of this storage's bucket, or None without credentials."""
-        # django-storages' own session maker, so that the keys, the profile or the instance role are those it uses.
-        credentials = self._create_session().get_credentials()
-        if credentials is None:
-            return None
-        return QueryStringSigner(self.bucket.meta.client, self.bucket_name, credentials, self.querystring_expire)
+        return self.signer_for(self.querystring_expire)
+
+    def signer_for(self, expire):
+        """A QueryStringSigner of this storage's bucket whose URLs expire after `expire` s; None without credentials."""
+        signers = self.__dict__.setdefault("signers", {})
+        if expire not in signers:
+            # django-storages' own session maker, so that the keys, the profile or the instance role are those it uses.
+            credentials = self._create_session().get_credentials()
+            signers[expire] = credentials and QueryStringSigner(
+                self.bucket.meta.client, self.bucket_name, credentials, expire
+            )
+        return signers[expire]
+
+    def short_lived_url(self, name, expire):
+        """A pre-signed GET URL valid for `expire` seconds at most (half of them at least), the same for half of them.
+
+        Share links hand these out, so that revoking one stops its images within `expire` seconds. Behind a custom
+        domain or with AWS_QUERYSTRING_AUTH=false the URL is the plain one, which never expires.
+        """
+        signer = None if self.custom_domain or not self.querystring_auth else self.signer_for(expire)
+        if signer is None:
+            return super().url(name)
+        return signer.url(self._normalize_name(clean_name(name)))
 
 
 class QueryStringSigner:

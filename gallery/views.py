@@ -1,4 +1,4 @@
-"""The site's pages (gallery, photo, upload, sign-up) and the health check.
+"""The site's pages (gallery, photo, upload, sign-up) and the health check; albums and shares have their own.
 
 Views read the request and hand the work to the forms and the model, the same code the API and the admin use.
 """
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
+from gallery.albums.views import albums_to_add_to
 from gallery.api import LinkHeaderCursorPagination
 from gallery.forms import PhotoEditForm, PhotoUploadForm
 from gallery.models import Photo
@@ -34,20 +35,29 @@ def gallery(request):
     """The photos, newest first, a page at a time, with the API's cursor in the next and previous links."""
     paginator = LinkHeaderCursorPagination()
     try:
-        photos = paginator.paginate_queryset(Photo.objects.select_related("owner"), Request(request))
+        photos = paginator.paginate_queryset(
+            Photo.objects.visible_to(request.user).select_related("owner"), Request(request)
+        )
     except NotFound:
         raise Http404("No such page of photos.") from None
+    for photo in photos:
+        photo.selectable = photo.can_be_changed_by(request.user)
     return render(
         request,
         "gallery/gallery.html",
-        {"photos": photos, "next_url": paginator.get_next_link(), "previous_url": paginator.get_previous_link()},
+        {
+            "photos": photos,
+            "selection_albums": albums_to_add_to(request.user),
+            "next_url": paginator.get_next_link(),
+            "previous_url": paginator.get_previous_link(),
+        },
     )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def photo_detail(request, pk):
     """One photo, large, with what is known about it; its owner and staff may edit the title and description."""
-    photo = get_object_or_404(Photo.objects.select_related("owner"), pk=pk)
+    photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("owner"), pk=pk)
     can_change = photo.can_be_changed_by(request.user)
     form = PhotoEditForm(instance=photo) if can_change else None
     if request.method == "POST":
@@ -58,13 +68,19 @@ def photo_detail(request, pk):
             form.save()
             messages.success(request, "Your changes are saved.")
             return redirect(photo)
-    return render(request, "gallery/photo_detail.html", {"photo": photo, "form": form})
+    context = {
+        "photo": photo,
+        "form": form,
+        "albums": photo.albums.visible_to(request.user).order_by("title"),
+        "selection_albums": albums_to_add_to(request.user).exclude(entries__photo=photo) if can_change else None,
+    }
+    return render(request, "gallery/photo_detail.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def photo_delete(request, pk):
     """Ask, then delete a photo; its object in S3 goes with it."""
-    photo = get_object_or_404(Photo, pk=pk)
+    photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
     if not photo.can_be_changed_by(request.user):
         raise PermissionDenied("Only the photo's owner can delete it.")
     if request.method == "POST":
@@ -90,7 +106,10 @@ def upload(request):
     if (wait := upload_wait(request)) is not None:
         # Over the limit the file is not even looked at; what was typed is kept.
         messages.error(request, wait_message(wait))
-        form = PhotoUploadForm(initial={field: request.POST.get(field, "") for field in ("title", "description")})
+        typed = {
+            field: request.POST[field] for field in ("title", "description", "visibility") if field in request.POST
+        }
+        form = PhotoUploadForm(initial=typed)
         return render_upload_page(request, form, status=429, headers={"Retry-After": str(wait)})
     form = PhotoUploadForm(request.POST, request.FILES)
     if not form.is_valid():

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "gallery.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gallery.middleware.PrivateSiteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gallery.middleware.ServiceUnavailableMiddleware",
@@ -170,6 +171,16 @@ GALLERY_ALLOW_ANONYMOUS_UPLOADS = env.bool("GALLERY_ALLOW_ANONYMOUS_UPLOADS", Fa
 GALLERY_OPEN_SIGNUP = env.bool("GALLERY_OPEN_SIGNUP", True)
 # Originals lose their GPS EXIF (and XMP, IPTC) on upload unless this is true (gallery.images.location).
 GALLERY_KEEP_LOCATION = env.bool("GALLERY_KEEP_LOCATION", False)
+# Visibility, albums and share links (gallery.visibility, gallery.albums, gallery.shares).
+GALLERY_DEFAULT_VISIBILITY = env.str("GALLERY_DEFAULT_VISIBILITY", "public")
+if GALLERY_DEFAULT_VISIBILITY not in {"public", "private"}:
+    raise ConfigError("GALLERY_DEFAULT_VISIBILITY", f"must be public or private, not {GALLERY_DEFAULT_VISIBILITY!r}")
+# false: visitors who are not logged in get only the login page and share links, and the API wants a login.
+GALLERY_PUBLIC_SITE = env.bool("GALLERY_PUBLIC_SITE", True)
+# Lifetime of the pre-signed URLs that share links redirect to; revoking a link stops its images within it.
+GALLERY_SHARE_URL_SECONDS = env.int("GALLERY_SHARE_URL_SECONDS", 600, minimum=2, maximum=7 * 24 * 3600)
+# Wrong passwords a share link takes from one address per hour before it answers 429.
+GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR = env.int("GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR", 10)
 FILE_UPLOAD_HANDLERS = [
     "gallery.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -68,6 +68,18 @@ def processed_photo(photo_id):
     return Photo.objects.get(pk=photo_id)
 
 
+def album_of(owner, photos=(), visibility="public", members=(), **fields):
+    """An album of `owner` holding `photos` in that order, with members given as (user, role) pairs."""
+    from gallery.albums.models import Album, AlbumMember, AlbumPhoto
+
+    album = Album.objects.create(owner=owner, visibility=visibility, title=fields.pop("title", "An album"), **fields)
+    AlbumPhoto.objects.bulk_create(
+        AlbumPhoto(album=album, photo=photo, position=n) for n, photo in enumerate(photos, start=1)
+    )
+    AlbumMember.objects.bulk_create(AlbumMember(album=album, user=user, role=role) for user, role in members)
+    return album
+
+
 def png_chunk(kind, data):
     """One PNG chunk: length, type, data and CRC."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

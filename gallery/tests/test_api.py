@@ -43,6 +43,7 @@ PHOTO_KEYS = {
     "owner",
     "state",
     "processing_error",
+    "visibility",
 }
 
 

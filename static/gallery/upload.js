@@ -142,7 +142,7 @@
     entry.status.textContent = "Uploading…";
     const data = new FormData();
     data.append("photo", entry.file);
-    for (const field of ["title", "description"]) {
+    for (const field of ["title", "description", "visibility"]) {
       const value = form.elements[field].value.trim();
       if (value) data.append(field, value);
     }
