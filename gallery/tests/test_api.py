@@ -453,8 +453,9 @@ def test_each_operation_has_its_own_summary_and_description(api):
     paths = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
     operations = [operation for methods in paths.values() for operation in methods.values()]
 
-    assert len(operations) == 5
-    assert len({operation["summary"] for operation in operations}) == 5
-    assert len({operation["description"] for operation in operations}) == 5
+    assert len(operations) >= 5
+    assert all(operation.get("summary") and operation.get("description") for operation in operations)
+    assert len({operation["summary"] for operation in operations}) == len(operations)
+    assert len({operation["description"] for operation in operations}) == len(operations)
     assert paths["/api/photos/{id}/"]["delete"]["summary"] == "Delete a photo"
     assert "S3" in paths["/api/photos/{id}/"]["delete"]["description"]
