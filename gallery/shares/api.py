@@ -36,8 +36,7 @@ from gallery.shares.serializers import ShareLinkSerializer
     destroy=extend_schema(
         summary="Revoke a share link",
         description=(
-            "Its pages and images answer 404 at once; image URLs handed out expire within "
-            "GALLERY_SHARE_URL_SECONDS."
+            "Its pages and images answer 404 at once; image URLs handed out expire within GALLERY_SHARE_URL_SECONDS."
         ),
         responses=with_errors({204: None}, 401, 403, 404, 503),
     ),
