@@ -167,9 +167,16 @@ def test_edit_cannot_change_the_measured_fields(api, photo):
     assert (photo.width, photo.size, photo.content_type, photo.image.name) == measured
 
 
-@pytest.mark.parametrize(("who", "status"), [("anonymous", 401), ("someone else", 403), ("staff", 200)])
-def test_who_may_edit(client_for, make_user, photo, who, status):
-    user = {"anonymous": None, "someone else": make_user("bob"), "staff": make_user("admin", is_staff=True)}[who]
+@pytest.mark.parametrize(
+    ("who", "status"), [("anonymous", 401), ("someone else", 403), ("staff", 403), ("staff allowed to", 200)]
+)
+def test_who_may_edit(client_for, make_user, make_staff, photo, who, status):
+    user = {
+        "anonymous": None,
+        "someone else": make_user("bob"),
+        "staff": make_staff("admin"),
+        "staff allowed to": make_staff("moderator", "change_photo"),
+    }[who]
 
     response = client_for(user).patch(f"/api/photos/{photo.pk}", {"title": "mine now"}, format="json")
 
@@ -190,9 +197,9 @@ def test_others_may_not_delete(client_for, make_user, photo, who, status):
 
 @pytest.mark.parametrize("as_staff", [False, True])
 def test_delete_removes_row_then_object_after_commit(
-    client_for, api, make_user, photo, django_capture_on_commit_callbacks, as_staff
+    client_for, api, make_staff, photo, django_capture_on_commit_callbacks, as_staff
 ):
-    client = client_for(make_user("admin", is_staff=True)) if as_staff else api
+    client = client_for(make_staff("moderator", "delete_photo")) if as_staff else api
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.delete(f"/api/photos/{photo.pk}/")
