@@ -94,6 +94,8 @@ class SignupForm(UserCreationForm):
 
     def clean_username(self):
         username = super().clean_username()
+        if username is None:  # taken already: Django's form has said so
+            return username
         lookalike = latin_lookalike(username)
         taken = lookalike != username and get_user_model().objects.filter(username__iexact=lookalike).exists()
         if taken or confusables.is_dangerous(username):

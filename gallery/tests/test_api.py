@@ -257,6 +257,25 @@ def test_cors_allows_the_configured_front_end_only(client_for):
 
     other = client.get("/api/photos", HTTP_ORIGIN="http://evil.example")
     assert "Access-Control-Allow-Origin" not in other
+    for path in ("/admin/login/", "/accounts/login/", "/"):
+        page = client.get(path, HTTP_ORIGIN="http://localhost:5173")
+        assert "Access-Control-Allow-Origin" not in page and "Access-Control-Allow-Credentials" not in page, path
+
+
+def test_objects_are_cached_no_longer_than_a_url_to_them_can_work(upload, settings):
+    """A deleted photo stays in the browsers that showed it for at most AWS_QUERYSTRING_EXPIRE, not a day."""
+    photo = upload(image_bytes()).json()
+
+    for url in (photo["photo_url"], photo["thumbnail_url"]):
+        cache_control = requests.get(url, timeout=10).headers["Cache-Control"]
+        assert cache_control == f"private, max-age={settings.AWS_QUERYSTRING_EXPIRE}, immutable"
+
+
+def test_typed_texts_lose_bidirectional_controls_on_the_api(api, photo):
+    api.patch(f"/api/photos/{photo.pk}", {"title": "a\u202eb", "description": "c\u2066d\u2069"}, format="json")
+
+    photo.refresh_from_db()
+    assert (photo.title, photo.description) == ("ab", "cd")
 
 
 def test_openapi_schema_docs_and_browsable_api(client_for):

@@ -1,9 +1,17 @@
-"""Many uploads at once against gunicorn: every one lands, with its row and its objects, and nothing else."""
+"""Load against gunicorn: many uploads at once all land, with their rows and objects; a login flood is refused
+early while the site keeps serving."""
 
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.conf import settings
 
 from gallery.tests.conftest import image_bytes
 
@@ -44,3 +52,106 @@ def test_200_uploads_from_8_concurrent_clients_all_land(isolated_site):
     assert len({response.json()["id"] for _, response in responses}) == UPLOADS
     log = site.read_log(log_start)
     assert "Traceback" not in log and "IntegrityError" not in log
+
+
+# Two sync workers serve one request each: /healthz waits behind the flood's requests queued ahead of it, so
+# with 2k flooders it waits about k - 1 refusals, and a refusal costs about what a 404 does (Django's own floor).
+FLOODERS = 4
+# The flood: a process of its own, as an attacker's client is (threads in the test's process would slow the thread
+# that measures), with argv[2] threads on http.client, which costs far less CPU per request than requests does.
+# Each thread gets a CSRF token from the login page, then posts random usernames as fast as the site answers until
+# SIGTERM. The process says "refused" once every thread has had a 429, and prints [status, seconds] of every
+# attempt at the end. The CSRF cookie is Secure (DEBUG is off), so it goes in the Cookie header by hand.
+FLOOD = """
+import http.client, json, re, signal, sys, threading, time, urllib.parse, uuid
+host, port = urllib.parse.urlsplit(sys.argv[1]).netloc.split(":")
+threads = int(sys.argv[2])
+stop, refused, sent = threading.Event(), threading.Barrier(threads + 1), []
+signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+def request(method, body=b"", headers={}):
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    connection.request(method, "/accounts/login/", body, headers)
+    response = connection.getresponse()
+    content = response.read()
+    connection.close()
+    return response, content
+
+def flood():
+    page, content = request("GET")
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', content).group(1).decode()
+    cookie = re.search(r"csrftoken=([^;]+)", page.getheader("Set-Cookie")).group(1)
+    headers = {"Cookie": f"csrftoken={cookie}", "Content-Type": "application/x-www-form-urlencoded"}
+    waiting = True
+    while not stop.is_set():
+        start = time.perf_counter()
+        body = f"csrfmiddlewaretoken={token}&username={uuid.uuid4().hex}&password=guess".encode()
+        response, _ = request("POST", body, headers)
+        sent.append((response.status, time.perf_counter() - start))
+        if waiting and response.status == 429:
+            waiting = False
+            refused.wait()
+
+workers = [threading.Thread(target=flood) for _ in range(threads)]
+for worker in workers:
+    worker.start()
+refused.wait()
+print("refused", flush=True)
+while not stop.wait(0.1):
+    pass
+for worker in workers:
+    worker.join()
+print(json.dumps(sent))
+"""
+
+
+def health_times(url, count):
+    """The times of `count` GETs of /healthz, each of which must answer 200."""
+    times = []
+    with requests.Session() as session:
+        for _ in range(count):
+            start = time.perf_counter()
+            assert session.get(f"{url}/healthz", timeout=60).status_code == 200
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def test_a_login_flood_is_refused_early_and_the_site_keeps_serving(isolated_site):
+    """Threads post random usernames (with a valid CSRF token) to the login page; once each has been refused,
+    /healthz is measured while they go on."""
+    site = isolated_site
+    idle = statistics.median(health_times(site.url, 40))
+    started = time.monotonic()
+    flood = subprocess.Popen(
+        [sys.executable, "-c", FLOOD, site.url, str(FLOODERS)],
+        stdout=subprocess.PIPE,
+        text=True,
+        # An attacker's client runs on its own machine: here, its CPU time must not be the site's.
+        preexec_fn=lambda: os.nice(19),
+    )
+    try:
+        assert flood.stdout.readline() == "refused\n"
+        all_refused = time.monotonic() - started
+        flooded = statistics.median(health_times(site.url, 40))
+        flood.terminate()
+        attempts = json.loads(flood.communicate(timeout=120)[0])
+        flood_seconds = time.monotonic() - started
+    finally:
+        flood.kill()
+        with site.connect() as connection:
+            connection.execute("DELETE FROM gallery_ratecount")
+            connection.execute("DELETE FROM axes_accessattempt")
+
+    checked = [seconds for status, seconds in attempts if status != 429]
+    refused = [seconds for status, seconds in attempts if status == 429]
+    print(
+        f"login flood: {len(attempts)} attempts from {FLOODERS} threads in {flood_seconds:.1f} s, every one "
+        f"refused after {all_refused:.1f} s; {len(checked)} reached the login view (median "
+        f"{statistics.median(checked) * 1000:.0f} ms), {len(refused)} refused with 429 (median "
+        f"{statistics.median(refused) * 1000:.1f} ms); /healthz median {idle * 1000:.1f} ms idle, "
+        f"{flooded * 1000:.1f} ms under the flood ({flooded / idle:.1f}x)"
+    )
+    assert {status for status, _ in attempts} == {200, 429}
+    assert len(checked) <= settings.GALLERY_LOGINS_PER_HOUR_PER_IP, "no more password checks than the limit"
+    assert len(refused) > len(checked)
+    assert flooded < 3 * idle
