@@ -246,11 +246,12 @@ REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", 0, minimum=0)
 GALLERY_UPLOADS_PER_HOUR = env.int("GALLERY_UPLOADS_PER_HOUR", 100)
 GALLERY_UPLOADS_PER_HOUR_PER_IP = env.int("GALLERY_UPLOADS_PER_HOUR_PER_IP", GALLERY_UPLOADS_PER_HOUR)
 GALLERY_LOGINS_PER_HOUR_PER_IP = env.int("GALLERY_LOGINS_PER_HOUR_PER_IP", 20)
+# Django's cache, shared by every worker; the rate limits do not count in it (its incr is not atomic).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "photosite_cache",
-        # Django culls a third of the entries past MAX_ENTRIES (default 300), which would reset counts early.
+        # Django culls a third of the entries past MAX_ENTRIES (default 300).
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }

@@ -142,7 +142,7 @@ def test_configuration_error_stops_gunicorn_with_one_line():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_release_step_makes_the_cache_table_the_upload_limits_need():
+def test_release_step_makes_the_cache_table():
     """The Procfile's release line, run by a shell as the platform does, on a database without the table."""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {CACHE_TABLE}")
