@@ -3,7 +3,6 @@ early while the site keeps serving."""
 
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -61,15 +60,16 @@ FLOODERS = 4
 ROUNDS = 6
 # The flood: a process of its own, as an attacker's client is (threads in the test's process would slow the thread
 # that measures), with argv[2] threads on http.client, which costs far less CPU per request than requests does.
-# Each thread gets a CSRF token from the login page, then posts random usernames as fast as the site answers until
-# SIGTERM. The process says "refused" once every thread has had a 429, and prints [status, seconds] of every
-# attempt at the end. The CSRF cookie is Secure (DEBUG is off), so it goes in the Cookie header by hand.
+# Each thread gets a CSRF token from the login page, then posts random usernames as fast as the site answers. The
+# process says "refused" once every thread has had a 429; it reads "pause", "go" and "stop" on its standard input
+# (a pause lets the requests under way finish: a client stopped half-way would hold a sync worker), and prints
+# [status, seconds] of every attempt at the end. The CSRF cookie is Secure (DEBUG is off): it goes in by hand.
 FLOOD = """
-import http.client, json, re, signal, sys, threading, time, urllib.parse, uuid
+import http.client, json, re, sys, threading, time, urllib.parse, uuid
 host, port = urllib.parse.urlsplit(sys.argv[1]).netloc.split(":")
 threads = int(sys.argv[2])
-stop, refused, sent = threading.Event(), threading.Barrier(threads + 1), []
-signal.signal(signal.SIGTERM, lambda *_: stop.set())
+going, stopped, refused, sent = threading.Event(), threading.Event(), threading.Barrier(threads + 1), []
+going.set()
 
 def request(method, body=b"", headers={}):
     connection = http.client.HTTPConnection(host, int(port), timeout=60)
@@ -85,7 +85,7 @@ def flood():
     cookie = re.search(r"csrftoken=([^;]+)", page.getheader("Set-Cookie")).group(1)
     headers = {"Cookie": f"csrftoken={cookie}", "Content-Type": "application/x-www-form-urlencoded"}
     waiting = True
-    while not stop.is_set():
+    while going.wait() and not stopped.is_set():
         start = time.perf_counter()
         body = f"csrfmiddlewaretoken={token}&username={uuid.uuid4().hex}&password=guess".encode()
         response, _ = request("POST", body, headers)
@@ -99,8 +99,15 @@ for worker in workers:
     worker.start()
 refused.wait()
 print("refused", flush=True)
-while not stop.wait(0.1):
-    pass
+for command in sys.stdin:
+    if command == "pause\\n":
+        going.clear()
+    elif command == "go\\n":
+        going.set()
+    else:
+        stopped.set()
+        going.set()
+        break
 for worker in workers:
     worker.join()
 print(json.dumps(sent))
@@ -120,28 +127,33 @@ def health_times(url, count):
 
 def test_a_login_flood_is_refused_early_and_the_site_keeps_serving(isolated_site):
     """Threads post random usernames (with a valid CSRF token) to the login page. Once each has been refused,
-    /healthz is timed in rounds, with the flood paused (SIGSTOP) and going on in turn, so that what else runs on
-    the machine weighs on both alike."""
+    /healthz is timed in rounds, with the flood paused and going on in turn, so that what else runs on the
+    machine weighs on both alike."""
     site = isolated_site
     started = time.monotonic()
     flood = subprocess.Popen(
         [sys.executable, "-c", FLOOD, site.url, str(FLOODERS)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         # An attacker's client runs on its own machine: here, its CPU time must not be the site's.
         preexec_fn=lambda: os.nice(19),
     )
+
+    def tell(command):
+        flood.stdin.write(f"{command}\n")
+        flood.stdin.flush()
+        time.sleep(0.3)  # under way: the requests sent before a pause are answered, the flood restarted
+
     try:
         assert flood.stdout.readline() == "refused\n"
         all_refused = time.monotonic() - started
         idle, flooded = [], []
         for _ in range(ROUNDS):
-            for signal_number, times in ((signal.SIGSTOP, idle), (signal.SIGCONT, flooded)):
-                flood.send_signal(signal_number)
-                time.sleep(0.3)  # the requests sent before a pause are answered
+            for command, times in (("pause", idle), ("go", flooded)):
+                tell(command)
                 times.extend(health_times(site.url, 8))
-        flood.terminate()
-        attempts = json.loads(flood.communicate(timeout=120)[0])
+        attempts = json.loads(flood.communicate("stop\n", timeout=120)[0])
         flood_seconds = time.monotonic() - started
     finally:
         flood.kill()
