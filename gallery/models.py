@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gallery import images
+from gallery.counters import RateCount  # noqa: F401 - the rate limits' model, registered with the app here
 from gallery.storage import delete_after_commit, delete_object, storage_errors
 from gallery.visibility import PhotoQuerySet, Visibility, default_visibility
 
@@ -40,6 +41,14 @@ class Rendition:
     url: str
     width: int
     height: int
+
+
+def without_bidi_controls(text):
+    """Text without the bidirectional embeddings, overrides and isolates that can make it read as something else."""
+    return "".join(ch for ch in text if unicodedata.bidirectional(ch) not in BIDI_CONTROLS)
+
+
+BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
 
 
 def title_from_filename(filename):
@@ -114,6 +123,11 @@ class Photo(models.Model):
     def get_absolute_url(self):
         return reverse("photo", args=[self.pk])
 
+    def save(self, *args, **kwargs):
+        # Typed titles and descriptions, from the API, the pages or the admin, lose them as file names do.
+        self.title, self.description = without_bidi_controls(self.title), without_bidi_controls(self.description)
+        super().save(*args, **kwargs)
+
     def save_upload(self, image):
         """Store a DetectedImage in S3 as this new photo's original, then insert the row and defer its processing.
 
@@ -181,9 +195,17 @@ class Photo(models.Model):
         """The storage names of every object this photo may own: its original and its renditions, made or being made."""
         return [self.image.name, *self.rendition_keys()]
 
+    def is_owned_by(self, user):
+        """Nobody owns an anonymous upload."""
+        return self.owner_id is not None and self.owner_id == user.pk
+
     def can_be_changed_by(self, user):
-        """Only its owner and staff may edit or delete a photo; nobody owns an anonymous upload."""
-        return user.is_staff or (self.owner_id is not None and self.owner_id == user.pk)
+        """Its owner edits a photo, and so do users with the gallery.change_photo permission (the admin's rule)."""
+        return self.is_owned_by(user) or user.has_perm("gallery.change_photo")
+
+    def can_be_deleted_by(self, user):
+        """Its owner deletes a photo, and so do users with the gallery.delete_photo permission."""
+        return self.is_owned_by(user) or user.has_perm("gallery.delete_photo")
 
     def is_visible_to(self, user):
         """The per-object form of Photo.objects.visible_to(user)."""

@@ -18,8 +18,9 @@ from gallery.albums.serializers import (
     PhotoChangeSerializer,
     PhotoIdsSerializer,
 )
-from gallery.api import LINK_HEADER, LinkHeaderCursorPagination, with_errors
+from gallery.api import LINK_HEADER, with_errors
 from gallery.models import Photo
+from gallery.pagination import LinkHeaderCursorPagination
 from gallery.serializers import PhotoSerializer
 from gallery.visibility import may_browse
 

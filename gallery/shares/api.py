@@ -3,7 +3,8 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 
-from gallery.api import LINK_HEADER, LinkHeaderCursorPagination, with_errors
+from gallery.api import LINK_HEADER, with_errors
+from gallery.pagination import LinkHeaderCursorPagination
 from gallery.shares.models import ShareLink
 from gallery.shares.serializers import ShareLinkSerializer
 
