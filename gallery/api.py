@@ -1,8 +1,8 @@
-"""The JSON API: the photo viewset, its parsers and permissions, and how failures become JSON responses."""
+"""The JSON API: the photo viewset and its permissions, and how failures become JSON responses."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, parsers, permissions, viewsets
+from rest_framework import exceptions, permissions, viewsets
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from gallery.failures import classify
@@ -11,16 +11,6 @@ from gallery.pagination import LinkHeaderCursorPagination
 from gallery.serializers import PhotoSerializer, PhotoUploadSerializer
 from gallery.throttling import UPLOAD_THROTTLES
 from gallery.visibility import may_browse
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, which also refuses (400) a body nested deeper than Python's json module recurses."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
 
 
 class PhotoPermission(permissions.BasePermission):
@@ -131,7 +121,6 @@ class PhotoViewSet(viewsets.ModelViewSet):
     serializer_class = PhotoSerializer
     permission_classes = [PhotoPermission]
     pagination_class = LinkHeaderCursorPagination
-    parser_classes = [parsers.MultiPartParser, parsers.FormParser, JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

@@ -207,6 +207,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "gallery.api.exception_handler",
+    # Every API view (photos, albums, share links) refuses JSON nested too deep with a 400 (gallery.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+        "gallery.parsers.JSONParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "photosite API",

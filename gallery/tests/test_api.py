@@ -271,9 +271,10 @@ def test_cors_allows_the_configured_front_end_only(client_for):
         assert "Access-Control-Allow-Origin" not in page and "Access-Control-Allow-Credentials" not in page, path
 
 
-def test_objects_are_cached_no_longer_than_a_url_to_them_can_work(upload, settings):
+def test_objects_are_cached_no_longer_than_a_url_to_them_can_work(api, upload, settings):
     """A deleted photo stays in the browsers that showed it for at most AWS_QUERYSTRING_EXPIRE, not a day."""
-    photo = upload(image_bytes()).json()
+    photo_id = processed_photo(upload(image_bytes()).json()["id"]).pk
+    photo = api.get(f"/api/photos/{photo_id}").json()
 
     for url in (photo["photo_url"], photo["thumbnail_url"]):
         cache_control = requests.get(url, timeout=10).headers["Cache-Control"]

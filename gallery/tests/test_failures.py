@@ -151,6 +151,9 @@ def test_json_nested_too_deeply_is_a_400(photo, token, depth):
     assert "nested too deeply" in json.loads(patched[2])["detail"]
     with override_settings(GALLERY_ALLOW_ANONYMOUS_UPLOADS=True):
         assert_json_error(*call("POST", "/api/photos", body, "application/json"), 400)
+    # The albums' and share links' endpoints parse JSON with the same parser.
+    for path in ("/api/albums", "/api/share-links"):
+        assert_json_error(*call("POST", path, body, "application/json", authorization=token), 400)
 
 
 CHARSETS = sorted({*encodings.aliases.aliases, *encodings.aliases.aliases.values()}) + ["x-unknown", "", "utf-8"]
