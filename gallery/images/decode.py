@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from gallery.images.exif import PhotoMetadata, metadata_from_bytes, metadata_from_exif
 from gallery.images.formats import ACCEPTED_FORMATS, PILLOW_FORMATS, invalid_image, too_many_pixels
 from gallery.images.limits import HEIF_BYTES_PER_PIXEL, decode_bytes_per_pixel, pixel_limit
 from gallery.images.renditions import DISPLAY, ORIENTATION_TRANSPOSE, RENDITIONS, SWAPS_AXES, fit_within
@@ -29,7 +30,8 @@ class DetectedImage:
 
     width and height are as the image is shown, its orientation applied. pixels are the decoded image,
     at least as large as the display rendition and less than twice it (or whole, when it is smaller),
-    before `transpose` turns them upright.
+    before `transpose` turns them upright. metadata is what its EXIF says about how it was taken; checksum the
+    SHA-256 (hex) of the bytes as uploaded, once gallery.uploads has computed it.
     """
 
     file: File
@@ -39,6 +41,8 @@ class DetectedImage:
     pixels: Image.Image = dataclasses.field(repr=False)
     transpose: Image.Transpose | None = None
     icc_profile: bytes | None = dataclasses.field(default=None, repr=False)
+    metadata: PhotoMetadata = PhotoMetadata()
+    checksum: str | None = None
 
     @property
     def content_type(self):
@@ -92,7 +96,8 @@ def decode_with_pillow(file, max_pixels):
         # display size: every byte is still read, which is what proves the data whole, for less time and memory.
         image.draft(image.mode, display)
         image.load()
-        transpose = ORIENTATION_TRANSPOSE.get(image.getexif().get(ExifTags.Base.Orientation))
+        exif = image.getexif()
+        transpose = ORIENTATION_TRANSPOSE.get(exif.get(ExifTags.Base.Orientation))
         # Pillow calls a JPEG with more images after its end (phones' depth and gain maps) MPO;
         # it is a JPEG, and browsers show its first image.
         image_format = "JPEG" if image.format == "MPO" else image.format
@@ -107,6 +112,7 @@ def decode_with_pillow(file, max_pixels):
         pixels=pixels,
         transpose=transpose,
         icc_profile=image.info.get("icc_profile"),
+        metadata=metadata_from_exif(exif),
     )
 
 
@@ -130,7 +136,13 @@ def decode_heif(file, max_pixels):
 
     pixels = reduced(rows, heif.size, mode, fit_within(heif.size, RENDITIONS[DISPLAY].box))
     return DetectedImage(
-        file=file, format="HEIF", width=width, height=height, pixels=pixels, icc_profile=heif.info.get("icc_profile")
+        file=file,
+        format="HEIF",
+        width=width,
+        height=height,
+        pixels=pixels,
+        icc_profile=heif.info.get("icc_profile"),
+        metadata=metadata_from_bytes(heif.info.get("exif")),
     )
 
 
