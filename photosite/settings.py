@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_filters",
     "drf_spectacular_sidecar",
     "storages",
     "axes",
@@ -160,6 +161,9 @@ GALLERY_ALLOW_ANONYMOUS_UPLOADS = env.bool("GALLERY_ALLOW_ANONYMOUS_UPLOADS", Fa
 GALLERY_OPEN_SIGNUP = env.bool("GALLERY_OPEN_SIGNUP", True)
 # Originals lose their GPS EXIF (and XMP, IPTC) on upload unless this is true (gallery.images.location).
 GALLERY_KEEP_LOCATION = env.bool("GALLERY_KEEP_LOCATION", False)
+# Days a deleted photo stays in the trash, restorable, before it is deleted forever (gallery.library.trash).
+# 0 turns the trash off: deleting is final at once.
+GALLERY_TRASH_DAYS = env.int("GALLERY_TRASH_DAYS", 30, minimum=0)
 FILE_UPLOAD_HANDLERS = [
     "gallery.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
