@@ -18,6 +18,10 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from gallery.library import trash
+from gallery.library.actions import PhotoLibraryActions
+from gallery.library.duplicates import DuplicatePhoto
+from gallery.library.filters import PhotoFilterBackend, PhotoFilterSet
 from gallery.models import Photo
 from gallery.serializers import PhotoSerializer, PhotoUploadSerializer
 from gallery.storage import StorageUnavailable
@@ -28,10 +32,11 @@ logger = logging.getLogger(__name__)
 
 
 class LinkHeaderCursorPagination(CursorPagination):
-    """Keyset pagination on (created_at, id), newest first, whose body stays the plain array the old API's clients read.
+    """Keyset pagination on (a date, id), newest first, whose body stays the plain array the old API's clients read.
 
-    The cursor holds the created_at and id of the row it starts after, so that each page is one range of the
-    photo_newest_first index however deep it is, and rows sharing a created_at are never skipped or repeated.
+    `ordering` names the date: ("-created_at", "-id") unless given, or a view's filter backend's get_ordering()
+    says otherwise (DRF's way). The cursor holds the date and id of the row it starts after, so that each page is
+    one range of an index on them however deep it is, and rows sharing a date are never skipped or repeated.
     (DRF's CursorPagination filters on the first field alone and counts an offset among equal values.)
     The next and previous pages are announced in a Link header (RFC 8288), as GitHub's API does.
     """
@@ -41,20 +46,30 @@ class LinkHeaderCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
 
+    def __init__(self, ordering=None):
+        if ordering is not None:
+            self.ordering = ordering
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         self.cursor = self.decode_cursor(request)
+        self.ordering = self.get_ordering(request, queryset, view)
+        self.field = self.ordering[0].lstrip("-")
         reverse = bool(self.cursor and self.cursor.reverse)
         after = self.cursor and self.cursor.position is not None
         if after:
-            created_at, pk = self.decode_position(self.cursor.position)
+            value, pk = self.decode_position(self.cursor.position)
             if reverse:  # the newer rows, nearest first
-                queryset = queryset.filter(Q(created_at__gt=created_at) | Q(id__gt=pk), created_at__gte=created_at)
-            else:  # created_at__lte bounds the index range; the rest skips the rows tied with the cursor's
-                queryset = queryset.filter(Q(created_at__lt=created_at) | Q(id__lt=pk), created_at__lte=created_at)
-        rows = list(queryset.order_by(*(("created_at", "id") if reverse else self.ordering))[: self.page_size + 1])
+                queryset = queryset.filter(
+                    Q(**{f"{self.field}__gt": value}) | Q(id__gt=pk), **{f"{self.field}__gte": value}
+                )
+            else:  # the date's __lte bounds the index range; the rest skips the rows tied with the cursor's
+                queryset = queryset.filter(
+                    Q(**{f"{self.field}__lt": value}) | Q(id__lt=pk), **{f"{self.field}__lte": value}
+                )
+        rows = list(queryset.order_by(*((self.field, "id") if reverse else self.ordering))[: self.page_size + 1])
         self.page = rows[: self.page_size]
         more = len(rows) > self.page_size
         if reverse:
@@ -75,18 +90,17 @@ class LinkHeaderCursorPagination(CursorPagination):
             return remove_query_param(self.base_url, self.cursor_query_param)
         return self.encode_cursor(Cursor(offset=0, reverse=True, position=self.position_of(self.page[0])))
 
-    @staticmethod
-    def position_of(photo):
-        return f"{photo.created_at.isoformat()} {photo.pk}"
+    def position_of(self, photo):
+        return f"{getattr(photo, self.field).isoformat()} {photo.pk}"
 
     def decode_position(self, position):
-        """(created_at, id) from a cursor's position; a 404 like DRF's for anything else."""
-        created_at, _, pk = position.rpartition(" ")
+        """(date, id) from a cursor's position; a 404 like DRF's for anything else."""
+        value, _, pk = position.rpartition(" ")
         try:
-            created_at = datetime.fromisoformat(created_at)
-            if created_at.tzinfo is None:
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
                 raise ValueError("no time zone")
-            return created_at, int(pk)
+            return value, int(pk)
         except ValueError:
             raise NotFound(self.invalid_cursor_message) from None
 
@@ -136,7 +150,7 @@ ERRORS = {
     400: "Invalid input: messages under the names of the fields at fault, or under detail.",
     401: "Not logged in: detail says so.",
     403: "Not allowed (not the owner, or a session without its CSRF token): detail says why.",
-    404: "No such photo, or a stale page cursor.",
+    404: "No such photo (one in the trash is seen by its owner and staff only), or a stale page cursor.",
     413: "The upload is larger than GALLERY_MAX_UPLOAD_MB.",
     415: "The body has no Content-Type, or one the operation does not accept.",
     429: "Too many uploads from this user or address this hour; Retry-After gives the seconds to wait.",
@@ -155,21 +169,50 @@ def with_errors(success, *codes):
         # A file cannot travel in JSON or a urlencoded form.
         request={"multipart/form-data": PhotoUploadSerializer},
         parameters=[RETRY_AFTER_HEADER],
-        responses=with_errors({201: PhotoUploadSerializer}, 400, 401, 403, 413, 415, 429, 503),
+        responses=with_errors(
+            {
+                201: PhotoUploadSerializer,
+                200: OpenApiResponse(
+                    PhotoUploadSerializer, description="You already had these bytes: that photo, duplicate: true."
+                ),
+            },
+            400,
+            401,
+            403,
+            413,
+            415,
+            429,
+            503,
+        ),
     ),
     retrieve=extend_schema(responses=with_errors({200: PhotoSerializer}, 404, 503)),
     partial_update=extend_schema(responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503)),
-    destroy=extend_schema(responses=with_errors({204: None}, 401, 403, 404, 503)),
+    destroy=extend_schema(
+        description="Moves the photo to the trash (GET /api/trash), or deletes it when GALLERY_TRASH_DAYS is 0.",
+        responses=with_errors({204: None}, 401, 403, 404, 503),
+    ),
 )
-class PhotoViewSet(viewsets.ModelViewSet):
-    """Photos, newest first. Upload with multipart/form-data: photo (required), title, description."""
+class PhotoViewSet(PhotoLibraryActions, viewsets.ModelViewSet):
+    """Photos, newest first by date taken (or upload time: ?order=uploaded), filtered and searched by the
+    query parameters. Upload with multipart/form-data: photo (required), title, description."""
 
-    queryset = Photo.objects.select_related("owner")
     serializer_class = PhotoSerializer
     permission_classes = [PhotoPermission]
     pagination_class = LinkHeaderCursorPagination
+    filter_backends = [PhotoFilterBackend]
+    filterset_class = PhotoFilterSet
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if self.action == "list":
+            return Photo.objects.select_related("owner")
+        return Photo.all_objects.select_related("owner").including_trash_of(self.request.user)
+
+    def filter_queryset(self, queryset):
+        # The query parameters filter the list; a photo is found by its id alone.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self):
         # By method rather than action, so that the browsable API's POST form on the list page has the file field.
@@ -179,8 +222,18 @@ class PhotoViewSet(viewsets.ModelViewSet):
         # Only uploads are rate-limited; DRF answers a refused one 429 with Retry-After.
         return [throttle() for throttle in UPLOAD_THROTTLES] if self.action == "create" else []
 
+    def create(self, request, *args, **kwargs):
+        try:
+            return super().create(request, *args, **kwargs)
+        except DuplicatePhoto as duplicate:
+            context = {**self.get_serializer_context(), "duplicate": True}
+            return Response(PhotoUploadSerializer(duplicate.photo, context=context).data, status=200)
+
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)
+
+    def perform_destroy(self, instance):
+        trash.move_to_trash(Photo.all_objects.filter(pk=instance.pk))
 
 
 class PayloadTooLarge(exceptions.APIException):

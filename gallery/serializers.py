@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gallery.images import ACCEPTED_NAMES, DISPLAY, RENDITIONS, THUMBNAIL
+from gallery.library.serializers import TakenAtField
 from gallery.models import Photo
 from gallery.uploads import uploaded_image
 
@@ -49,9 +50,12 @@ class PhotoSerializer(serializers.ModelSerializer):
     thumbnail_url = RenditionURLField(THUMBNAIL)
     display_url = RenditionURLField(DISPLAY)
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    taken_at = TakenAtField()
 
     class Meta:
         model = Photo
+        # What EXIF said (gallery.images.exif) is null when unknown; exposure_time is in seconds, focal_length in mm.
+        exif_fields = ["camera_make", "camera_model", "lens", "exposure_time", "f_number", "iso", "focal_length"]
         fields = [
             "id",
             "photo_url",
@@ -65,8 +69,16 @@ class PhotoSerializer(serializers.ModelSerializer):
             "content_type",
             "created_at",
             "owner",
+            "taken_at",
+            *exif_fields,
+            "favorite",
+            "trashed_at",
         ]
-        read_only_fields = ["width", "height", "size", "content_type", "created_at"]
+        read_only_fields = ["width", "height", "size", "content_type", "created_at", *exif_fields, "trashed_at"]
+        extra_kwargs = {
+            "favorite": {"help_text": "Starred by its owner."},
+            "trashed_at": {"help_text": "When it was moved to the trash; null unless it is there."},
+        }
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_photo_url(self, photo):
@@ -75,9 +87,16 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 class PhotoUploadSerializer(PhotoSerializer):
     photo = PhotoFileField(write_only=True, help_text=f"The image: {ACCEPTED_NAMES}.")
+    duplicate = serializers.SerializerMethodField(
+        help_text="True (with status 200) when you already had these exact bytes: this is that photo, perhaps in "
+        "the trash (trashed_at), and nothing was stored."
+    )
 
     class Meta(PhotoSerializer.Meta):
-        fields = [*PhotoSerializer.Meta.fields, "photo"]
+        fields = [*PhotoSerializer.Meta.fields, "photo", "duplicate"]
+
+    def get_duplicate(self, photo) -> bool:
+        return self.context.get("duplicate", False)
 
     def create(self, validated_data):
         return Photo.objects.create_from_upload(
