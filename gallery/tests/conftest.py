@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import itertools
 import os
 import shlex
 import socket
@@ -42,6 +43,15 @@ def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", color=None):
     return buffer.getvalue()
 
 
+DISTINCT_COLOURS = itertools.count(1)
+
+
+def distinct_image_bytes(image_format="JPEG", size=(64, 48)):
+    """image_bytes of a colour no earlier call in this process gave: uploads of it are never exact duplicates."""
+    n = next(DISTINCT_COLOURS)
+    return image_bytes(image_format, size, color=(n % 251, n // 251 % 251, 90 + n // 63001 % 100))
+
+
 def heic_bytes(image, **metadata):
     """`image` saved as a HEIC by pillow-heif (libheif and x265, its fastest preset), with exif= and xmp= if given."""
     buffer = io.BytesIO()
@@ -51,7 +61,7 @@ def heic_bytes(image, **metadata):
 
 def stored_photo(owner, name="photo.jpg", content=None, **fields):
     """A photo stored the way every upload is, through detect_image and create_from_upload."""
-    upload = SimpleUploadedFile(name, content or image_bytes(), content_type="image/jpeg")
+    upload = SimpleUploadedFile(name, content or distinct_image_bytes(), content_type="image/jpeg")
     return Photo.objects.create_from_upload(detect_image(upload), owner=owner, **fields)
 
 
