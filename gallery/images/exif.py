@@ -113,8 +113,9 @@ def metadata_of_file(file):
 
 
 def printable(value):
-    """`value` without control and format characters (NUL, right-to-left overrides), its whitespace collapsed."""
-    visible = "".join(ch for ch in value if unicodedata.category(ch) not in {"Cc", "Cf"})
+    """`value` without format characters (right-to-left overrides...), control characters (NUL, tab...) as spaces,
+    and its whitespace collapsed."""
+    visible = "".join(" " if category == "Cc" else ch for ch in value if (category := unicodedata.category(ch)) != "Cf")
     return " ".join(visible.split())
 
 

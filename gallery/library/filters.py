@@ -5,7 +5,8 @@ from datetime import datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db.models import Q, Subquery
 from django_filters.rest_framework import DjangoFilterBackend
 
 from gallery.images import ACCEPTED_FORMATS
@@ -38,7 +39,7 @@ class PhotoFilterSet(django_filters.FilterSet):
     )
     camera_make = django_filters.CharFilter(lookup_expr="iexact", max_length=100)
     camera_model = django_filters.CharFilter(lookup_expr="iexact", max_length=100)
-    owner = django_filters.CharFilter(field_name="owner__username", label="Owner", help_text="A username.")
+    owner = django_filters.CharFilter(method="by_owner", label="Owner", help_text="A username.", max_length=150)
     favorite = django_filters.BooleanFilter(label="Favourites")
     content_type = django_filters.ChoiceFilter(
         label="Format", choices=[(content_type, content_type) for content_type, _ in ACCEPTED_FORMATS.values()]
@@ -61,6 +62,10 @@ class PhotoFilterSet(django_filters.FilterSet):
 
     def taken_on_or_before(self, queryset, name, value):
         return queryset.filter(taken_at__lt=datetime.combine(value + timedelta(days=1), time.min))
+
+    def by_owner(self, queryset, name, value):
+        # owner_id = (the user's id): a condition on the photo_owner_newest_taken index, where a join would not be.
+        return queryset.filter(owner=Subquery(get_user_model().objects.filter(username=value).values("pk")[:1]))
 
     def by_camera(self, queryset, name, value):
         return queryset.filter(Q(camera_make__icontains=value) | Q(camera_model__icontains=value))

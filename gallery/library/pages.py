@@ -14,7 +14,7 @@ from rest_framework.request import Request
 
 from gallery.api import LinkHeaderCursorPagination
 from gallery.library import trash
-from gallery.library.bulk import changeable_photos
+from gallery.library.bulk import NoSuchPhotos, NotYourPhotos, changeable_photos
 from gallery.library.filters import ORDERINGS, PhotoFilterSet, ordering_of
 from gallery.models import Photo
 
@@ -78,9 +78,9 @@ def posted_photos(request, photos=None):
         raise PermissionDenied("Log in to change photos.")
     try:
         return changeable_photos(request.user, [int(value) for value in request.POST.getlist("photo_ids")], photos)
-    except (ValueError, exceptions.NotFound):
+    except (ValueError, NoSuchPhotos):
         raise Http404("No such photo.") from None
-    except exceptions.PermissionDenied:
+    except NotYourPhotos:
         raise PermissionDenied("Only a photo's owner can change it.") from None
 
 

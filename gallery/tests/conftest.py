@@ -27,8 +27,8 @@ from PIL import ExifTags, Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from gallery.images import detect_image
 from gallery.models import Photo
+from gallery.uploads import uploaded_image
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -46,10 +46,11 @@ def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", color=None):
 DISTINCT_COLOURS = itertools.count(1)
 
 
-def distinct_image_bytes(image_format="JPEG", size=(64, 48)):
-    """image_bytes of a colour no earlier call in this process gave: uploads of it are never exact duplicates."""
+def distinct_image_bytes(image_format="JPEG"):
+    """image_bytes of a size no earlier call in this process gave: uploads of it are never exact duplicates
+    (a JPEG of a slightly different colour can be the same bytes)."""
     n = next(DISTINCT_COLOURS)
-    return image_bytes(image_format, size, color=(n % 251, n // 251 % 251, 90 + n // 63001 % 100))
+    return image_bytes(image_format, (48 + n % 97, 32 + n // 97 % 97))
 
 
 def heic_bytes(image, **metadata):
@@ -60,9 +61,9 @@ def heic_bytes(image, **metadata):
 
 
 def stored_photo(owner, name="photo.jpg", content=None, **fields):
-    """A photo stored the way every upload is, through detect_image and create_from_upload."""
+    """A photo stored the way every upload is, through uploaded_image and create_from_upload."""
     upload = SimpleUploadedFile(name, content or distinct_image_bytes(), content_type="image/jpeg")
-    return Photo.objects.create_from_upload(detect_image(upload), owner=owner, **fields)
+    return Photo.objects.create_from_upload(uploaded_image(upload), owner=owner, **fields)
 
 
 def png_chunk(kind, data):

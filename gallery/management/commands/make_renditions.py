@@ -27,7 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, all, **options):
-        photos = Photo.objects.order_by("pk")
+        photos = Photo.all_objects.order_by("pk")
         if not all:
             photos = photos.filter(has_renditions=False)
         failed = []
@@ -45,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError(f"{error} Photos done so far are kept; run the command again to go on.") from error
         for line in failed:
             self.stderr.write(line)
-        done = Photo.objects.filter(has_renditions=True).count()
+        done = Photo.all_objects.filter(has_renditions=True).count()
         self.stdout.write(f"Summary: {done} photos have renditions; {len(failed)} could not be made.")
         if failed:
             raise CommandError(f"{len(failed)} photos have no renditions", returncode=1)
