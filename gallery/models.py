@@ -1,10 +1,11 @@
 """The Photo model and the one path by which an upload becomes a stored photo."""
 
 import dataclasses
+import posixpath
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import PurePath, PurePosixPath
+from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -38,7 +39,7 @@ def new_photo_key(extension):
 
 def rendition_key(original_key, rendition):
     """The key of a rendition, derived from its original's: photos/<hex>.jpg -> photos/<hex>.thumbnail.webp."""
-    return f"{PurePosixPath(original_key).with_suffix('')}.{rendition}.{images.RENDITION_EXTENSION}"
+    return f"{posixpath.splitext(original_key)[0]}.{rendition}.{images.RENDITION_EXTENSION}"
 
 
 @dataclass(frozen=True)
