@@ -65,7 +65,8 @@ class PlainFieldsRead:
         plan = []
         for field in self._readable_fields:
             plain = type(field) in PLAIN_FIELDS and len(field.source_attrs) == 1
-            plan.append((field.field_name, attrgetter(field.source) if plain else field.get_attribute, not plain and field))
+            read = attrgetter(field.source) if plain else field.get_attribute
+            plan.append((field.field_name, read, not plain and field))
         return plan
 
     def to_representation(self, instance):

@@ -35,6 +35,8 @@ def extract_metadata(photo_id):
     with storage_errors():
         try:
             original = photo.image.storage.open(photo.image.name)
+        except FileNotFoundError:
+            raise FileNotFoundError(photo.image.name) from None
         except ClientError as error:
             if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
                 raise FileNotFoundError(photo.image.name) from error

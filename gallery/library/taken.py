@@ -88,8 +88,7 @@ class UTCOffsetField(forms.CharField):
     """A UTC offset typed as +09:00 or -05:30, cleaned to minutes east of UTC; empty when unknown."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 6)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "+09:00", "size": 6, "inputmode": "text"}))
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "+09:00", "size": 6, "maxlength": 6}))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
