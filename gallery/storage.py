@@ -181,6 +181,18 @@ class ConcurrentSaves:
                     logger.error("could not delete object %s after its photo failed to be saved", name)
 
 
+def open_stored(storage, name):
+    """The stored object `name`, open for reading; FileNotFoundError naming it when the bucket does not have it."""
+    try:
+        return storage.open(name)
+    except FileNotFoundError:
+        raise FileNotFoundError(name) from None
+    except ClientError as error:
+        if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+            raise FileNotFoundError(name) from error
+        raise
+
+
 def check_bucket():
     """Raise StorageUnavailable unless the bucket answers (one HEAD request)."""
     with storage_errors():

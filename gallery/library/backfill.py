@@ -2,14 +2,13 @@
 their originals in the bucket. extract_metadata(photo_id) does one photo: the job a queue runs per photo, and
 what `python manage.py extract_metadata` calls meanwhile."""
 
-from botocore.exceptions import ClientError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from gallery.images import metadata_of_file
 from gallery.library.duplicates import checksum_of, violates_checksum_constraint
 from gallery.models import Photo
-from gallery.storage import storage_errors
+from gallery.storage import open_stored, storage_errors
 
 TAKEN_FIELDS = ("taken_at", "taken_at_offset")
 CAMERA_FIELDS = ("camera_make", "camera_model", "lens", "exposure_time", "f_number", "iso", "focal_length")
@@ -32,18 +31,9 @@ def extract_metadata(photo_id):
     photo = Photo.all_objects.filter(pk=photo_id).only("image", "checksum").first()
     if photo is None:
         return Outcome.GONE
-    with storage_errors():
-        try:
-            original = photo.image.storage.open(photo.image.name)
-        except FileNotFoundError:
-            raise FileNotFoundError(photo.image.name) from None
-        except ClientError as error:
-            if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
-                raise FileNotFoundError(photo.image.name) from error
-            raise
-        with original:
-            metadata = metadata_of_file(File(original, name=photo.image.name))
-            checksum = photo.checksum or checksum_of(File(original, name=photo.image.name))
+    with storage_errors(), open_stored(photo.image.storage, photo.image.name) as original:
+        metadata = metadata_of_file(File(original, name=photo.image.name))
+        checksum = photo.checksum or checksum_of(File(original, name=photo.image.name))
     this = Photo.all_objects.filter(pk=photo_id)
     outcome = Outcome.DONE
     with transaction.atomic():

@@ -1,6 +1,5 @@
 """make_renditions: make the thumbnail and display size of the photos that have none, such as older uploads."""
 
-from botocore.exceptions import ClientError
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
@@ -8,7 +7,7 @@ from tqdm import tqdm
 
 from gallery.images import detect_image
 from gallery.models import Photo
-from gallery.storage import ConcurrentSaves, StorageUnavailable, storage_errors
+from gallery.storage import ConcurrentSaves, StorageUnavailable, open_stored, storage_errors
 
 
 class Command(BaseCommand):
@@ -53,17 +52,10 @@ class Command(BaseCommand):
     def make_renditions(self, photo):
         """Make and store one photo's renditions from its original, then mark it done."""
         storage = photo.image.storage
-        with storage_errors():
-            try:
-                original = storage.open(photo.image.name)
-            except ClientError as error:
-                if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
-                    raise FileNotFoundError(photo.image.name) from error
-                raise
-            with original:
-                image = detect_image(File(original, name=photo.image.name))
-                with ConcurrentSaves(storage) as saves:
-                    photo.save_renditions(image, saves)
+        with storage_errors(), open_stored(storage, photo.image.name) as original:
+            image = detect_image(File(original, name=photo.image.name))
+            with ConcurrentSaves(storage) as saves:
+                photo.save_renditions(image, saves)
         # Older rows recorded the size before EXIF's orientation was applied; the renditions are upright.
         photo.width, photo.height = image.width, image.height
         photo.save(update_fields=["has_renditions", "width", "height"])
