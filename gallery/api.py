@@ -147,7 +147,7 @@ RETRY_AFTER_HEADER = OpenApiParameter(
 
 
 ERRORS = {
-    400: "Invalid input: messages under the names of the fields at fault, or under detail.",
+    400: "Invalid input (or query parameter): messages under the names of the fields at fault, or under detail.",
     401: "Not logged in: detail says so.",
     403: "Not allowed (not the owner, or a session without its CSRF token): detail says why.",
     404: "No such photo (one in the trash is seen by its owner and staff only), or a stale page cursor.",
@@ -164,7 +164,9 @@ def with_errors(success, *codes):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[LINK_HEADER], responses=with_errors({200: PhotoSerializer(many=True)}, 404, 503)),
+    list=extend_schema(
+        parameters=[LINK_HEADER], responses=with_errors({200: PhotoSerializer(many=True)}, 400, 404, 503)
+    ),
     create=extend_schema(
         # A file cannot travel in JSON or a urlencoded form.
         request={"multipart/form-data": PhotoUploadSerializer},

@@ -5,7 +5,7 @@ from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gallery.api import LinkHeaderCursorPagination
+from gallery.api import LINK_HEADER, LinkHeaderCursorPagination, with_errors
 from gallery.library import trash
 from gallery.library.actions import BULK_ERRORS, bulk_schema, ids_from
 from gallery.library.bulk import changeable_photos
@@ -29,6 +29,10 @@ class TrashViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return Photo.all_objects.in_trash().filter(owner=self.request.user).select_related("owner")
 
+    @extend_schema(
+        parameters=[LINK_HEADER],
+        responses=with_errors({200: PhotoSerializer(many=True)}, 401, 404, 503),
+    )
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -105,8 +105,12 @@ def test_pages_by_date_taken_follow_the_keyset_to_the_end_in_one_query_each(
         ("&owner=alice", "photo_owner_newest_taken"),
     ],
 )
-def test_each_list_is_one_range_of_an_index(client_for, photo, query, index):
+def test_each_list_is_one_range_of_an_index(client_for, make_user, photo, query, index):
     copies(photo, *({"taken_at": datetime(2020, 1, 1) + timedelta(minutes=n)} for n in range(120)))
+    # Others' photos, many more than alice's, as on a site with several people.
+    copies(
+        photo, *({"taken_at": datetime(2020, 1, 1) + timedelta(seconds=n)} for n in range(1200)), owner=make_user("bob")
+    )
     client = client_for(None)
     url = next_link(client.get(f"/api/photos?limit=50{query}"))
 

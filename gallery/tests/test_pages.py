@@ -154,6 +154,7 @@ def test_staff_may_edit_anothers_photo(client, alice, make_user):
 
 
 @pytest.mark.django_db(transaction=True)
+@override_settings(GALLERY_TRASH_DAYS=0)  # deleting is final (test_library_pages.py has the trash)
 def test_delete_asks_first_then_removes_row_and_object(client, alice):
     photo = stored_photo(alice, "going.jpg")
     client.force_login(alice)
