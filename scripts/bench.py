@@ -56,7 +56,12 @@ from scripts.stack import free_ports  # noqa: E402
 
 PAGE = 50
 STORED = (0, 1000, 10000, 100000)
-SEARCH = "/api/photos?q=lighthouse&taken_at_after=2015-01-01&limit=50"
+# Two searches with a date filter: words that few photos share (two words, the second a prefix), where PostgreSQL
+# reads the GIN index, and one word in 2% of the photos, where it walks the date index newest first instead.
+SEARCHES = {
+    "rare": "/api/photos?q=lighthouse+harb&taken_at_after=2010-01-01&limit=50",
+    "common": "/api/photos?q=lighthouse&taken_at_after=2010-01-01&limit=50",
+}
 # Titles of the seeded rows are two of these words: each word is in about 2% of them.
 WORDS = str.split(
     "harbour mountain beach lighthouse forest river city market garden bridge castle church lake snow desert "
@@ -286,7 +291,7 @@ def seed_rows(total, originals):
                 'IMG_' || g || '.JPG', encode(sha256(('bench ' || g)::bytea), 'hex'),
                 %s - g * interval '1 second',
                 CASE WHEN g %% 10 = 0 THEN NULL
-                     ELSE timestamp '2005-01-01' + (g * 7919 %% (20 * 365 * 86400)) * interval '1 second' END,
+                     ELSE timestamp '2000-01-01' + (g * 7919 %% (20 * 365 * 86400)) * interval '1 second' END,
                 CASE g %% 3 WHEN 0 THEN 540 WHEN 1 THEN 60 END, false,
                 c.makes[1 + g %% 5], c.models[1 + g %% 5], '24-70mm F2.8', 0.004, 2.8, 400, 35, true, g %% 20 = 0
             FROM generate_series(%s, %s) AS g
@@ -301,14 +306,14 @@ def seed_rows(total, originals):
         cursor.execute(f"VACUUM ANALYZE {Photo._meta.db_table}")
 
 
-def search_plan():
-    """PostgreSQL's plan for the benchmark's search, as the API runs it."""
+def search_plan(path):
+    """PostgreSQL's plan for a search, as the API runs it."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
     with CaptureQueriesContext(connection) as queries:
-        assert APIClient().get(SEARCH, secure=True, HTTP_HOST="localhost").status_code == 200
+        assert APIClient().get(path, secure=True, HTTP_HOST="localhost").status_code == 200
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {queries.captured_queries[-1]['sql']}")
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -403,8 +408,9 @@ def main():
                 ("GET / (gallery page)", f"/?limit={PAGE}"),
             ]
             if total >= 10000:
-                measured.append((f"GET {SEARCH}", SEARCH))
-                plans[total] = search_plan()
+                for kind, path in SEARCHES.items():
+                    measured.append((f"GET {path}", path))
+                    plans[(kind, total)] = search_plan(path)
             for label, path in measured:
                 print(f"{label} with {total} photos ...", file=sys.stderr)
                 times = latencies(address, path, samples)
@@ -413,7 +419,7 @@ def main():
 
         ours_us, boto_us = signing_cost(20 if args.quick else 200)
         print("Loading the gallery in Chromium ...", file=sys.stderr)
-        first_page = list(Photo.objects.order_by("-created_at", "-id")[:PAGE])
+        first_page = list(Photo.objects.order_by("-sort_at", "-id")[:PAGE])
         originals = sum(photo.size for photo in {photo.image.name: photo for photo in first_page}.values())
         downloaded = {scale: browser_image_bytes(address, scale) for scale in (1, 2)}
 
@@ -467,7 +473,8 @@ def report(results, upload_rows, signing, page_bytes, largest):
         if label.startswith("GET /api/photos?limit") and total == max(STORED):
             target, met = "p50 within 8 ms", "yes" if p50 <= 0.008 else "no"
         elif label.startswith("GET /api/photos?q="):
-            target, met = ("p50 within 40 ms", "yes" if p50 <= 0.040 else "no") if total == max(STORED) else ("", "")
+            at_most = total == max(STORED) and label == f"GET {SEARCHES['rare']}"
+            target, met = ("p50 within 40 ms", "yes" if p50 <= 0.040 else "no") if at_most else ("", "")
         elif total:
             target, met = "p50 within 25 ms", "yes" if p50 <= 0.025 else "no"
         result = f"p50 {ms(p50)}, p95 {ms(p95)}, {rate:.0f} requests/s ({CLIENTS} clients)"
@@ -511,14 +518,14 @@ def report_library(results, seeding, plans):
     for total, seconds in sorted(seeding.items()):
         label = f"Inserting the rows up to {total} photos (INSERT ... SELECT, then VACUUM ANALYZE)"
         print(f"| {label} | {total} | {seconds:.1f} s | | |")
-    for total, plan in sorted(plans.items()):
-        used = "Bitmap Index Scan on photo_search" in plan
-        first = plan.splitlines()[0].split("(")[0].strip()
-        print(
-            f"| EXPLAIN of the search: GIN index photo_search used | {total} | {'yes' if used else 'no'} ({first}) "
-            f"| the GIN index | {'yes' if used else 'no'} |"
-        )
-    print("\nEXPLAIN of the search at the largest size:\n", plans[max(plans)], sep="", file=sys.stderr)
+    for (kind, total), plan in sorted(plans.items()):
+        scans = ", ".join(line.strip().split("  (")[0].lstrip("-> ") for line in plan.splitlines() if " Scan " in line)
+        target, met = "", ""
+        if kind == "rare" and total == max(STORED):
+            target, met = "the GIN index", "yes" if "Bitmap Index Scan on photo_search" in scans else "no"
+        print(f"| EXPLAIN of GET {SEARCHES[kind]} | {total} | {scans} | {target} | {met} |")
+    for kind in SEARCHES:
+        print(f"\nEXPLAIN of the {kind} search at {max(STORED)}:\n{plans[(kind, max(STORED))]}", file=sys.stderr)
 
 
 if __name__ == "__main__":
