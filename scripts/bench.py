@@ -105,12 +105,13 @@ def jpeg(image, quality, exif=None):
 
 
 def camera_exif(n):
-    """EXIF as a camera writes it: make, model, lens, date taken with its offset, exposure."""
+    """EXIF as a camera writes it: make, model, lens, date taken (this morning, n minutes apart) with its offset,
+    exposure. The rows seed_rows adds are older, so that the first page by date taken is these photos."""
     exif = Image.Exif()
     exif[ExifTags.Base.Make], exif[ExifTags.Base.Model] = CAMERAS[n % len(CAMERAS)]
     exif.get_ifd(ExifTags.IFD.Exif).update(
         {
-            ExifTags.Base.DateTimeOriginal: f"2024:07:{1 + n % 28:02d} 18:{n % 60:02d}:05",
+            ExifTags.Base.DateTimeOriginal: time.strftime("%Y:%m:%d 06:%M:%S", time.gmtime(time.time() - 60 * n)),
             ExifTags.Base.OffsetTimeOriginal: "+02:00",
             ExifTags.Base.LensModel: "24-70mm F2.8",
             ExifTags.Base.ExposureTime: IFDRational(1, 250),
@@ -265,7 +266,8 @@ def ms(seconds):
 
 
 def seed_rows(total, originals):
-    """Insert rows until there are `total`, older than the real photos, each pointing at one of their objects, with
+    """Insert rows until there are `total`, older than the real photos (taken by 2020, or uploaded a day before
+    them when undated), each pointing at one of their objects, with
     titles, dates taken (a tenth unknown), offsets, cameras and checksums of their own: one INSERT ... SELECT of
     generate_series, which PostgreSQL runs in seconds for 100000 rows."""
     missing = total - Photo.objects.count()
@@ -289,7 +291,7 @@ def seed_rows(total, originals):
                 w.words[1 + g %% {len(WORDS)}] || ' ' || w.words[1 + (g / {len(WORDS)}) %% {len(WORDS)}],
                 CASE WHEN g %% 4 = 0 THEN 'Near the ' || w.words[1 + (g / 7) %% {len(WORDS)}] ELSE '' END,
                 'IMG_' || g || '.JPG', encode(sha256(('bench ' || g)::bytea), 'hex'),
-                %s - g * interval '1 second',
+                %s - interval '1 day' - g * interval '1 second',
                 CASE WHEN g %% 10 = 0 THEN NULL
                      ELSE timestamp '2000-01-01' + (g * 7919 %% (20 * 365 * 86400)) * interval '1 second' END,
                 CASE g %% 3 WHEN 0 THEN 540 WHEN 1 THEN 60 END, false,
