@@ -156,7 +156,8 @@ def test_worker_killed_between_object_and_row_leaves_an_orphan_that_reconcile_fi
     # pg_stat_activity stays as it was first read in a transaction: the one holding the lock cannot watch.
     with site.connect() as locker, site.connect() as other, ThreadPoolExecutor(1) as pool:
         with locker.transaction():
-            locker.execute("LOCK TABLE gallery_photo IN ACCESS EXCLUSIVE MODE")
+            # SHARE mode blocks the INSERT, not the SELECT that looks for a duplicate before the objects are stored.
+            locker.execute("LOCK TABLE gallery_photo IN SHARE MODE")
             upload = pool.submit(site.upload, distinct_image_bytes(), title="killed")
             backend, client_port = wait_for(lambda: other.execute(waiting_insert).fetchone(), "waiting INSERT")
             worker = site.worker_with_connection(client_port)
