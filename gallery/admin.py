@@ -1,14 +1,25 @@
 """The Django admin for photos: browse with previews, search, edit titles, add through the API's validation, move
-to the trash, restore and delete forever."""
+to the trash, restore and delete forever, see which photos failed processing and why, and queue them again.
 
+Albums and share links have theirs in their packages, registered by the imports at the end.
+"""
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.html import format_html
 
-from gallery.forms import PhotoUploadForm
+from gallery.forms import PhotoEditForm, PhotoUploadForm
 from gallery.images import THUMBNAIL
+from gallery.jobs.photos import reprocess
 from gallery.library import trash
 from gallery.models import Photo
+
+# What the admin's change form edits, as the photo page's does (PhotoEditForm); the rest is read only.
+EDITABLE_FIELDS = ("title", "description", "visibility", "taken_at", "taken_at_offset")
 
 
 class InTrashFilter(admin.SimpleListFilter):
@@ -26,19 +37,23 @@ class InTrashFilter(admin.SimpleListFilter):
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ["preview", "title", "owner", "file_size", "dimensions", "taken_at", "created_at", "trashed_at"]
+    list_display = [
+        *("preview", "title", "owner", "visibility", "state", "file_size", "dimensions"),
+        *("taken_at", "created_at", "trashed_at"),
+    ]
     list_display_links = ["preview", "title"]
-    list_filter = [InTrashFilter, "favorite", "created_at", "content_type", "camera_make"]
+    list_filter = [InTrashFilter, "visibility", "state", "favorite", "created_at", "content_type", "camera_make"]
     search_fields = ["title", "description", "owner__username", "camera_make", "camera_model", "original_filename"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
-    # Deleting is moving to the trash here too; delete_forever empties it.
-    actions = ["move_to_trash", "restore", "delete_forever"]
+    # Deleting is moving to the trash here too (the change page's Delete button as well); delete_forever empties it.
+    actions = ["move_to_trash", "restore", "delete_forever", "retry_processing"]
     fields = [
         "preview",
         "image",
         "title",
         "description",
+        "visibility",
         "owner",
         "width",
         "height",
@@ -47,7 +62,8 @@ class PhotoAdmin(admin.ModelAdmin):
         "original_filename",
         "checksum",
         "created_at",
-        "has_renditions",
+        "state",
+        "processing_error",
         "taken_at",
         "taken_at_offset",
         "taken_at_corrected",
@@ -61,12 +77,16 @@ class PhotoAdmin(admin.ModelAdmin):
         "favorite",
         "trashed_at",
     ]
-    # What the photo's file and upload determined; only the title and description are edited here (its owner
-    # corrects the date taken on the photo page or through the API).
-    readonly_fields = [name for name in fields if name not in ("title", "description")]
+    # What the photo's file, upload and processing determined is read only (see EDITABLE_FIELDS).
+    readonly_fields = [name for name in fields if name not in EDITABLE_FIELDS]
+    delete_confirmation_template = "admin/gallery/photo/delete_confirmation.html"
 
     def get_queryset(self, request):
-        return Photo.all_objects.get_queryset()
+        # The one visibility rule (all photos for staff, who alone reach the admin), the trash's photos included
+        # for those who may take them out of it.
+        photos = Photo.all_objects.visible_to(request.user).including_trash_of(request.user)
+        ordering = self.get_ordering(request)
+        return photos.order_by(*ordering) if ordering else photos
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -74,21 +94,41 @@ class PhotoAdmin(admin.ModelAdmin):
         return actions
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        # A new photo comes from a file, checked and stored as the API and the upload page do it (a duplicate of
+        # the uploader's refused beside the field); an edit is the photo page's.
         if obj is None:
-            # A new photo comes from a file, checked and stored as the API and the upload page do it.
             kwargs["form"] = type("PhotoAdminUploadForm", (PhotoUploadForm,), {"uploader": request.user})
+        else:
+            kwargs["form"] = PhotoEditForm
         return super().get_form(request, obj, change, **kwargs)
 
     def delete_model(self, request, obj):
         """The change page's Delete: to the trash, as everywhere (delete_forever empties it)."""
         trash.move_to_trash(Photo.all_objects.filter(pk=obj.pk))
 
+    def get_deleted_objects(self, objs, request):
+        # Moving to the trash deletes nothing, so no related row (album entries, share links) needs a permission.
+        if not trash.trash_enabled():
+            return super().get_deleted_objects(objs, request)
+        return [str(obj) for obj in objs], {Photo._meta.verbose_name_plural: len(objs)}, set(), []
+
+    def delete_view(self, request, object_id, extra_context=None):
+        context = {"trash_enabled": trash.trash_enabled(), "trash_days": settings.GALLERY_TRASH_DAYS}
+        return super().delete_view(request, object_id, {**context, **(extra_context or {})})
+
+    def response_delete(self, request, obj_display, obj_id):
+        if not trash.trash_enabled() or IS_POPUP_VAR in request.POST:
+            return super().response_delete(request, obj_display, obj_id)
+        # Django's own message would say the photo was deleted.
+        self.message_user(request, f"“{obj_display}” was moved to the trash.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:gallery_photo_changelist", current_app=self.admin_site.name))
+
     @admin.action(description="Move the selected photos to the trash", permissions=["delete"])
     def move_to_trash(self, request, queryset):
         moved = trash.move_to_trash(queryset.filter(trashed_at=None))
         self.message_user(request, f"{len(moved)} photos moved to the trash.", messages.SUCCESS)
 
-    @admin.action(description="Restore the selected photos from the trash", permissions=["change"])
+    @admin.action(description="Restore the selected photos from the trash", permissions=["delete"])
     def restore(self, request, queryset):
         restored = trash.restore(queryset.in_trash())
         self.message_user(request, f"{len(restored)} photos restored.", messages.SUCCESS)
@@ -104,6 +144,13 @@ class PhotoAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
 
+    # A photo's own rules decide, as on the API and the pages: its owner, and staff with the model permission.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request) if obj is None else obj.can_be_changed_by(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request) if obj is None else obj.can_be_deleted_by(request.user)
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
@@ -111,8 +158,17 @@ class PhotoAdmin(admin.ModelAdmin):
             obj.owner = request.user
             obj.save_upload(form.cleaned_data["photo"])
 
+    @admin.action(description="Retry processing the selected photos")
+    def retry_processing(self, request, queryset):
+        queued = reprocess(queryset)
+        self.message_user(
+            request, f"Queued {queued} of {len(queryset)} photos; the others were queued already.", messages.SUCCESS
+        )
+
     @admin.display(description="Preview")
     def preview(self, photo):
+        if not photo.is_ready:
+            return photo.get_state_display().capitalize()
         height = 64
         width = round(photo.width * height / photo.height) if photo.height else height
         return format_html(
@@ -129,3 +185,7 @@ class PhotoAdmin(admin.ModelAdmin):
     @admin.display(description="Dimensions")
     def dimensions(self, photo):
         return f"{photo.width} × {photo.height}"
+
+
+from gallery.albums import admin as album_admin  # noqa: E402, F401
+from gallery.shares import admin as share_admin  # noqa: E402, F401

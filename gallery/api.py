@@ -1,133 +1,41 @@
-"""The JSON API: the photo viewset, its pagination and permissions, and how failures become responses."""
+"""The JSON API: the photo viewset and its permissions, and how failures become JSON responses."""
 
-import logging
-from datetime import datetime
-
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import InterfaceError, OperationalError
-from django.db.models import Q
-from django.http import JsonResponse
-from django.views import defaults
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, viewsets
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import Cursor, CursorPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from gallery.failures import classify
 from gallery.library import trash
 from gallery.library.actions import PhotoLibraryActions
 from gallery.library.duplicates import DuplicatePhoto
 from gallery.library.filters import PhotoFilterBackend, PhotoFilterSet
 from gallery.models import Photo
+from gallery.pagination import LinkHeaderCursorPagination
 from gallery.serializers import PhotoSerializer, PhotoUploadSerializer
-from gallery.storage import StorageUnavailable
 from gallery.throttling import UPLOAD_THROTTLES
-from gallery.uploads import UploadTooLarge
-
-logger = logging.getLogger(__name__)
-
-
-class LinkHeaderCursorPagination(CursorPagination):
-    """Keyset pagination on (a date, id), newest first, whose body stays the plain array the old API's clients read.
-
-    `ordering` names the date: ("-created_at", "-id") unless given, or a view's filter backend's get_ordering()
-    says otherwise (DRF's way). The cursor holds the date and id of the row it starts after, so that each page is
-    one range of an index on them however deep it is, and rows sharing a date are never skipped or repeated.
-    (DRF's CursorPagination filters on the first field alone and counts an offset among equal values.)
-    The next and previous pages are announced in a Link header (RFC 8288), as GitHub's API does.
-    """
-
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
-
-    def __init__(self, ordering=None):
-        if ordering is not None:
-            self.ordering = ordering
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.request = request
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
-        self.cursor = self.decode_cursor(request)
-        self.ordering = self.get_ordering(request, queryset, view)
-        self.field = self.ordering[0].lstrip("-")
-        reverse = bool(self.cursor and self.cursor.reverse)
-        after = self.cursor and self.cursor.position is not None
-        if after:
-            value, pk = self.decode_position(self.cursor.position)
-            if reverse:  # the newer rows, nearest first
-                queryset = queryset.filter(
-                    Q(**{f"{self.field}__gt": value}) | Q(id__gt=pk), **{f"{self.field}__gte": value}
-                )
-            else:  # the date's __lte bounds the index range; the rest skips the rows tied with the cursor's
-                queryset = queryset.filter(
-                    Q(**{f"{self.field}__lt": value}) | Q(id__lt=pk), **{f"{self.field}__lte": value}
-                )
-        rows = list(queryset.order_by(*((self.field, "id") if reverse else self.ordering))[: self.page_size + 1])
-        self.page = rows[: self.page_size]
-        more = len(rows) > self.page_size
-        if reverse:
-            self.page.reverse()
-        self.has_next, self.has_previous = (after, more) if reverse else (more, after)
-        self.display_page_controls = self.has_next or self.has_previous
-        return self.page
-
-    def get_next_link(self):
-        if not (self.has_next and self.page):
-            return None
-        return self.encode_cursor(Cursor(offset=0, reverse=False, position=self.position_of(self.page[-1])))
-
-    def get_previous_link(self):
-        if not self.has_previous:
-            return None
-        if not self.page:  # past the last row (deleted since): back to the start
-            return remove_query_param(self.base_url, self.cursor_query_param)
-        return self.encode_cursor(Cursor(offset=0, reverse=True, position=self.position_of(self.page[0])))
-
-    def position_of(self, photo):
-        return f"{getattr(photo, self.field).isoformat()} {photo.pk}"
-
-    def decode_position(self, position):
-        """(date, id) from a cursor's position; a 404 like DRF's for anything else."""
-        value, _, pk = position.rpartition(" ")
-        try:
-            value = datetime.fromisoformat(value)
-            if value.tzinfo is None:
-                raise ValueError("no time zone")
-            return value, int(pk)
-        except ValueError:
-            raise NotFound(self.invalid_cursor_message) from None
-
-    def get_paginated_response(self, data):
-        links = [
-            f'<{url}>; rel="{rel}"'
-            for rel, url in (("next", self.get_next_link()), ("prev", self.get_previous_link()))
-            if url
-        ]
-        return Response(data, headers={"Link": ", ".join(links)} if links else None)
-
-    def get_paginated_response_schema(self, schema):
-        return schema
+from gallery.visibility import may_browse
 
 
 class PhotoPermission(permissions.BasePermission):
-    """Anyone reads; logged-in users upload (anyone, with GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
+    """Anyone reads (only logged-in users when GALLERY_PUBLIC_SITE is false); logged-in users upload (anyone, with
+    GALLERY_ALLOW_ANONYMOUS_UPLOADS); the photo's rules (Photo.can_be_changed_by, can_be_deleted_by) say who changes
+    and deletes it."""
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
-            return True
+            return may_browse(request.user)
         if request.method == "POST":
             return Photo.can_be_uploaded_by(request.user)
         return request.user.is_authenticated
 
     def has_object_permission(self, request, view, obj):
-        return request.method in permissions.SAFE_METHODS or obj.can_be_changed_by(request.user)
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if request.method == "DELETE":
+            return obj.can_be_deleted_by(request.user)
+        return obj.can_be_changed_by(request.user)
 
 
 LINK_HEADER = OpenApiParameter(
@@ -148,9 +56,9 @@ RETRY_AFTER_HEADER = OpenApiParameter(
 
 ERRORS = {
     400: "Invalid input (or query parameter): messages under the names of the fields at fault, or under detail.",
-    401: "Not logged in: detail says so.",
-    403: "Not allowed (not the owner, or a session without its CSRF token): detail says why.",
-    404: "No such photo (one in the trash is seen by its owner and staff only), or a stale page cursor.",
+    401: "Not logged in (reads too, when GALLERY_PUBLIC_SITE is false): detail says so.",
+    403: "Not allowed (neither the owner nor allowed to manage photos, or a session without its CSRF token).",
+    404: "No such photo (one in the trash is seen only by those who may delete it), or a stale page cursor.",
     413: "The upload is larger than GALLERY_MAX_UPLOAD_MB.",
     415: "The body has no Content-Type, or one the operation does not accept.",
     429: "Too many uploads from this user or address this hour; Retry-After gives the seconds to wait.",
@@ -165,9 +73,23 @@ def with_errors(success, *codes):
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[LINK_HEADER], responses=with_errors({200: PhotoSerializer(many=True)}, 400, 404, 503)
+        summary="List photos",
+        description=(
+            "Photos, newest first by date taken (upload time where unknown; `?order=uploaded`: by upload time), as "
+            "a plain JSON array with pre-signed URLs, searched (`q`) and filtered by the query parameters. `limit` "
+            "sets the page size; the next and previous pages' URLs are in the Link header. Private photos are "
+            "listed only to those who may see them; photos in the trash never are."
+        ),
+        parameters=[LINK_HEADER],
+        responses=with_errors({200: PhotoSerializer(many=True)}, 400, 401, 404, 503),
     ),
     create=extend_schema(
+        summary="Upload a photo",
+        description=(
+            "multipart/form-data with `photo` (required: JPEG, PNG, GIF, WebP, HEIC or AVIF, told by its bytes), "
+            "`title` and `description`. Needs a logged-in user unless anonymous uploads are allowed; limited per "
+            "user and per address each hour."
+        ),
         # A file cannot travel in JSON or a urlencoded form.
         request={"multipart/form-data": PhotoUploadSerializer},
         parameters=[RETRY_AFTER_HEADER],
@@ -187,30 +109,54 @@ def with_errors(success, *codes):
             503,
         ),
     ),
-    retrieve=extend_schema(responses=with_errors({200: PhotoSerializer}, 404, 503)),
-    partial_update=extend_schema(responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503)),
+    retrieve=extend_schema(
+        summary="Get a photo",
+        description=(
+            "One photo with its pre-signed URLs. Anyone may read a public photo; a private one answers 404 to "
+            "those who may not see it, and one in the trash to all but its owner and those allowed to delete "
+            "photos, who see its trashed_at."
+        ),
+        responses=with_errors({200: PhotoSerializer}, 401, 404, 503),
+    ),
+    partial_update=extend_schema(
+        summary="Change a photo's title, description, visibility, date taken or star",
+        description=(
+            "JSON or a form with `title`, `description`, `visibility`, `taken_at` (the owner's correction, which "
+            "re-reading the EXIF never overwrites) and/or `favorite`; the image cannot change. Owner or staff "
+            "allowed to change photos only."
+        ),
+        responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503),
+    ),
     destroy=extend_schema(
-        description="Moves the photo to the trash (GET /api/trash), or deletes it when GALLERY_TRASH_DAYS is 0.",
+        summary="Delete a photo",
+        description=(
+            "Moves the photo to the trash (GET /api/trash), out of every list, album and share link, its objects "
+            "kept. With GALLERY_TRASH_DAYS=0 it removes the row, then its objects in S3 once that commits. Owner "
+            "or staff allowed to delete photos only."
+        ),
         responses=with_errors({204: None}, 401, 403, 404, 503),
     ),
 )
 class PhotoViewSet(PhotoLibraryActions, viewsets.ModelViewSet):
-    """Photos, newest first by date taken (or upload time: ?order=uploaded), filtered and searched by the
-    query parameters. Upload with multipart/form-data: photo (required), title, description."""
+    """Photos you may see, newest first by date taken (or upload time: ?order=uploaded), searched and filtered by
+    the query parameters. Upload with multipart/form-data: photo (required), title, description, visibility
+    (public or private; default GALLERY_DEFAULT_VISIBILITY)."""
 
     serializer_class = PhotoSerializer
     permission_classes = [PhotoPermission]
     pagination_class = LinkHeaderCursorPagination
     filter_backends = [PhotoFilterBackend]
     filterset_class = PhotoFilterSet
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
+        # Photos the user may not see are not there: 404, for reads and writes alike. Lists leave the trash
+        # out; one photo in it is there for those who may take it out.
+        user = self.request.user
         if self.action == "list":
-            return Photo.objects.select_related("owner")
-        return Photo.all_objects.select_related("owner").including_trash_of(self.request.user)
+            return Photo.objects.visible_to(user).select_related("owner")
+        return Photo.all_objects.visible_to(user).including_trash_of(user).select_related("owner")
 
     def filter_queryset(self, queryset):
         # The query parameters filter the list; a photo is found by its id alone.
@@ -238,37 +184,16 @@ class PhotoViewSet(PhotoLibraryActions, viewsets.ModelViewSet):
         trash.move_to_trash(Photo.all_objects.filter(pk=instance.pk))
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = 413
-    default_detail = "The request is too large."
-    default_code = "payload_too_large"
+class Failed(exceptions.APIException):
+    """A failure of gallery.failures' table, raised again for DRF to answer in JSON."""
 
-
-class ServiceUnavailable(exceptions.APIException):
-    status_code = 503
-    default_detail = "The service is unavailable; try again later."
-    default_code = "service_unavailable"
+    def __init__(self, failure, exception):
+        self.status_code = failure.status
+        super().__init__(failure.body(exception))
 
 
 def exception_handler(exc, context):
-    """DRF's handler, taught the failures that are not the client's fault or are about size: 413 and 503 in JSON."""
-    if isinstance(exc, UploadTooLarge):
-        exc = PayloadTooLarge({"photo": [str(exc)]})
-    elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
-    elif isinstance(exc, SuspiciousOperation):
-        # Django's refusals of malformed requests (too many fields or files, say), which it would answer in HTML.
-        exc = exceptions.ParseError(str(exc))
-    elif isinstance(exc, StorageUnavailable):
-        exc = ServiceUnavailable(str(exc))
-    elif isinstance(exc, (OperationalError, InterfaceError)):
-        logger.warning("database unavailable: %s", exc)
-        exc = ServiceUnavailable("The database is unavailable; try again later.")
+    """DRF's handler, taught the failures of gallery.failures (413, 400, 503) that it would answer 500 or in HTML."""
+    if failure := classify(exc):
+        exc = Failed(failure, exc)
     return drf_exception_handler(exc, context)
-
-
-def not_found(request, exception):
-    """Django's 404 handler: JSON under /api/ (an id the router cannot match, say), Django's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from gallery.images import ACCEPTED_NAMES, DISPLAY, RENDITIONS, THUMBNAIL
 from gallery.library.serializers import TakenAtField
 from gallery.models import Photo
-from gallery.uploads import uploaded_image
+from gallery.uploads import ONE_FILE_ONLY, uploaded_image
 
 
 class PhotoFileField(serializers.FileField):
@@ -19,7 +19,7 @@ class PhotoFileField(serializers.FileField):
     A request with two files in the field is refused: DRF would silently keep the last.
     """
 
-    default_error_messages = {"multiple": "Send one file in this field, not several."}
+    default_error_messages = {"multiple": ONE_FILE_ONLY}
 
     def get_value(self, dictionary):
         files = dictionary.getlist(self.field_name) if hasattr(dictionary, "getlist") else []
@@ -40,12 +40,13 @@ class RenditionURLField(serializers.Field):
         box = RENDITIONS[rendition].box
         kwargs.setdefault(
             "help_text",
-            f"Pre-signed GET URL of a WebP that fits {box} x {box} pixels; expires. The original's until it is made.",
+            f"Pre-signed GET URL of a WebP that fits {box} x {box} pixels; expires. null until the photo is ready.",
         )
-        super().__init__(source="*", read_only=True, **kwargs)
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
 
     def to_representation(self, photo):
-        return photo.renditions[self.rendition].url
+        rendition = photo.renditions.get(self.rendition)
+        return rendition.url if rendition else None
 
 
 # DRF fields whose to_representation gives a model attribute of its own type back unchanged (str, int, float, bool).
@@ -101,13 +102,22 @@ class PhotoSerializer(PlainFieldsRead, serializers.ModelSerializer):
             "content_type",
             "created_at",
             "owner",
+            "state",
+            "processing_error",
+            "visibility",
             "taken_at",
             *exif_fields,
             "favorite",
             "trashed_at",
         ]
-        read_only_fields = ["width", "height", "size", "content_type", "created_at", *exif_fields, "trashed_at"]
+        read_only_fields = [
+            *("width", "height", "size", "content_type", "created_at", "state", "processing_error"),
+            *exif_fields,
+            "trashed_at",
+        ]
         extra_kwargs = {
+            "state": {"help_text": "processing until the renditions are made, then ready; failed if they cannot be."},
+            "processing_error": {"help_text": "Why processing failed; empty unless state is failed."},
             "favorite": {"help_text": "Starred by its owner."},
             "trashed_at": {"help_text": "When it was moved to the trash; null unless it is there."},
         }
@@ -136,4 +146,5 @@ class PhotoUploadSerializer(PhotoSerializer):
             title=validated_data.get("title", ""),
             description=validated_data.get("description", ""),
             owner=validated_data.get("owner"),
+            visibility=validated_data.get("visibility"),
         )

@@ -1,4 +1,4 @@
-"""The site's pages (gallery, photo, upload, sign-up) and the health check.
+"""The site's pages (gallery, photo, upload, sign-up) and the health check; albums and shares have their own.
 
 Views read the request and hand the work to the forms and the model, the same code the API and the admin use.
 """
@@ -8,7 +8,6 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
@@ -17,13 +16,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from gallery.forms import PhotoEditForm, PhotoUploadForm
+from gallery.albums.views import albums_to_add_to
+from gallery.forms import PhotoEditForm, PhotoUploadForm, SignupForm
 from gallery.library import trash
 from gallery.library.duplicates import DuplicatePhoto
 from gallery.library.pages import listed
 from gallery.models import Photo
 from gallery.storage import StorageUnavailable, check_bucket
-from gallery.throttling import upload_wait, wait_message
+from gallery.throttling import UPLOAD_THROTTLES, throttle_wait, wait_message
 from gallery.uploads import max_upload_bytes
 
 logger = logging.getLogger(__name__)
@@ -31,38 +31,53 @@ logger = logging.getLogger(__name__)
 
 @require_safe
 def gallery(request):
-    """The photos, newest first by date taken (?order=uploaded: by upload time), a page at a time, with the API's
-    cursor in the next and previous links."""
-    return render(request, "gallery/gallery.html", listed(request, Photo.objects.all()))
+    """The photos you may see, newest first by date taken (?order=uploaded: by upload time), a page at a time,
+    with the API's cursor in the next and previous links, and the selection's toolbar."""
+    context = listed(request, Photo.objects.visible_to(request.user))
+    for photo in context["photos"]:
+        photo.selectable = photo.can_be_changed_by(request.user)
+    return render(request, "gallery/gallery.html", {**context, "selection_albums": albums_to_add_to(request.user)})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def photo_detail(request, pk):
-    """One photo, large, with what is known about it; its owner and staff may edit its title, description and
-    date taken. One in the trash is seen by them alone."""
-    photo = get_object_or_404(Photo.all_objects.select_related("owner").including_trash_of(request.user), pk=pk)
+    """One photo, large, with what is known about it; whom Photo.can_be_changed_by allows may edit its texts and
+    date taken. One in the trash is seen only by those who may take it out (PhotoQuerySet.including_trash_of)."""
+    user = request.user
+    photo = get_object_or_404(
+        Photo.all_objects.visible_to(user).including_trash_of(user).select_related("owner"), pk=pk
+    )
     can_change = photo.can_be_changed_by(request.user)
     form = PhotoEditForm(instance=photo) if can_change else None
     if request.method == "POST":
         if not can_change:
-            raise PermissionDenied("Only the photo's owner can change it.")
+            raise PermissionDenied("Only the photo's owner, or staff allowed to change photos, can change it.")
         form = PhotoEditForm(request.POST, instance=photo)
         if form.is_valid():
             form.save()
             messages.success(request, "Your changes are saved.")
             return redirect(photo)
-    context = {"photo": photo, "form": form, "can_change": can_change}
-    if photo.trashed_at is not None:
-        context["purge_date"] = trash.purge_date(photo)
+    in_trash = photo.trashed_at is not None
+    context = {
+        "photo": photo,
+        "form": form,
+        "can_change": can_change,
+        "can_delete": photo.can_be_deleted_by(request.user),
+        "albums": photo.albums.visible_to(request.user).order_by("title"),
+        "selection_albums": (
+            albums_to_add_to(request.user).exclude(entries__photo=photo) if can_change and not in_trash else None
+        ),
+        "purge_date": trash.purge_date(photo) if in_trash else None,
+    }
     return render(request, "gallery/photo_detail.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def photo_delete(request, pk):
     """Ask, then move a photo to the trash (or delete it, objects and all, when GALLERY_TRASH_DAYS is 0)."""
-    photo = get_object_or_404(Photo, pk=pk)
-    if not photo.can_be_changed_by(request.user):
-        raise PermissionDenied("Only the photo's owner can delete it.")
+    photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
+    if not photo.can_be_deleted_by(request.user):
+        raise PermissionDenied("Only the photo's owner, or staff allowed to delete photos, can delete it.")
     if request.method == "POST":
         trash.move_to_trash(Photo.objects.filter(pk=photo.pk))
         done = "Moved “{}” to the trash." if trash.trash_enabled() else "Deleted “{}”."
@@ -85,10 +100,13 @@ def upload(request):
         return redirect_to_login(request.get_full_path())
     if request.method != "POST":
         return render_upload_page(request, PhotoUploadForm())
-    if (wait := upload_wait(request)) is not None:
+    if (wait := throttle_wait(request, UPLOAD_THROTTLES)) is not None:
         # Over the limit the file is not even looked at; what was typed is kept.
         messages.error(request, wait_message(wait))
-        form = PhotoUploadForm(initial={field: request.POST.get(field, "") for field in ("title", "description")})
+        typed = {
+            field: request.POST[field] for field in ("title", "description", "visibility") if field in request.POST
+        }
+        form = PhotoUploadForm(initial=typed)
         return render_upload_page(request, form, status=429, headers={"Retry-After": str(wait)})
     form = PhotoUploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -122,7 +140,7 @@ def signup(request):
         raise Http404("Sign-up is closed on this site.")
     if request.user.is_authenticated:
         return redirect("gallery")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -53,8 +53,19 @@ class PhotoMetadata:
     focal_length: float | None = None
 
 
+def header_exif(image):
+    """An opened Pillow image's EXIF as far as its header holds it, without decoding a pixel; None for a PNG
+    whose EXIF, if any, follows its pixels (Pillow would decode them all to find it; cameras do not write PNG)."""
+    if image.format == "PNG" and "exif" not in image.info:
+        return None
+    return image.getexif()
+
+
 def metadata_from_exif(exif):
-    """The PhotoMetadata of a Pillow Image.Exif (IFD0, with the Exif sub-IFD where most of it lives)."""
+    """The PhotoMetadata of a Pillow Image.Exif (IFD0, with the Exif sub-IFD where most of it lives); empty for
+    None."""
+    if exif is None:
+        return PhotoMetadata()
     try:
         main = dict(exif)
         sub = dict(exif.get_ifd(ExifTags.IFD.Exif))
@@ -102,7 +113,7 @@ def metadata_of_file(file):
     try:
         try:
             with Image.open(file, formats=PILLOW_FORMATS) as image:
-                return metadata_from_exif(image.getexif())
+                return metadata_from_exif(header_exif(image))
         except UnidentifiedImageError:
             file.seek(0)
             return metadata_from_bytes(pillow_heif.open_heif(file).info.get("exif"))

@@ -5,12 +5,13 @@ from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gallery.api import LINK_HEADER, LinkHeaderCursorPagination, with_errors
+from gallery.api import LINK_HEADER, with_errors
 from gallery.library import trash
 from gallery.library.actions import BULK_ERRORS, bulk_schema, ids_from
-from gallery.library.bulk import changeable_photos
+from gallery.library.bulk import deletable_photos
 from gallery.library.serializers import BulkResultSerializer, PurgeSerializer
 from gallery.models import Photo
+from gallery.pagination import LinkHeaderCursorPagination
 from gallery.serializers import PhotoSerializer
 
 
@@ -30,6 +31,9 @@ class TrashViewSet(viewsets.GenericViewSet):
         return Photo.all_objects.in_trash().filter(owner=self.request.user).select_related("owner")
 
     @extend_schema(
+        summary="List your trash",
+        description="Your photos in the trash, most recently deleted first, each with its trashed_at; they are deleted "
+        "forever GALLERY_TRASH_DAYS after that. Paged as GET /api/photos is.",
         parameters=[LINK_HEADER],
         responses=with_errors({200: PhotoSerializer(many=True)}, 401, 404, 503),
     )
@@ -37,7 +41,10 @@ class TrashViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @bulk_schema("Take photos out of the trash")
+    @bulk_schema(
+        "Take photos out of the trash",
+        "Each photo is back in the lists, albums and share links it was in, as it was before it was deleted.",
+    )
     @action(detail=False, methods=["post"])
     def restore(self, request):
         photos = self.trashed(request, ids_from(request)["photo_ids"])
@@ -45,6 +52,8 @@ class TrashViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Delete photos in the trash forever, or all of yours",
+        description="photo_ids, photos in the trash you may delete, or all: true for your whole trash. Their rows "
+        "go, then their objects in S3 once that commits. All or nothing.",
         request=PurgeSerializer,
         responses={200: BulkResultSerializer, **BULK_ERRORS},
     )
@@ -56,6 +65,6 @@ class TrashViewSet(viewsets.GenericViewSet):
 
     @staticmethod
     def trashed(request, ids):
-        return changeable_photos(
+        return deletable_photos(
             request.user, ids, Photo.all_objects.in_trash(), missing_message="No such photos in the trash."
         )

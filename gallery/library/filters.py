@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, Subquery
 from django_filters.rest_framework import DjangoFilterBackend
 
+from gallery.albums.models import Album
 from gallery.images import ACCEPTED_FORMATS
 from gallery.library.search import prefix_query
 from gallery.models import Photo
@@ -17,6 +18,14 @@ from gallery.models import Photo
 ORDERINGS = {"taken": ("-sort_at", "-id"), "uploaded": ("-created_at", "-id")}
 DEFAULT_ORDER = "taken"
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+def albums_seen(request):
+    """The albums the album filter offers: those the user may see (another's private album is no valid choice, so
+    the filter tells nothing of what it holds)."""
+    if request is None:  # the schema's generation
+        return Album.objects.none()
+    return Album.objects.visible_to(request.user).order_by("title", "pk")
 
 
 class PhotoFilterSet(django_filters.FilterSet):
@@ -40,6 +49,12 @@ class PhotoFilterSet(django_filters.FilterSet):
     camera_make = django_filters.CharFilter(lookup_expr="iexact", max_length=100)
     camera_model = django_filters.CharFilter(lookup_expr="iexact", max_length=100)
     owner = django_filters.CharFilter(method="by_owner", label="Owner", help_text="A username.", max_length=150)
+    album = django_filters.ModelChoiceFilter(
+        field_name="album_entries__album",
+        queryset=albums_seen,
+        label="Album",
+        help_text="An album's id: the photos in it that you may see.",
+    )
     favorite = django_filters.BooleanFilter(label="Favourites")
     content_type = django_filters.ChoiceFilter(
         label="Format", choices=[(content_type, content_type) for content_type, _ in ACCEPTED_FORMATS.values()]

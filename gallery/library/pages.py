@@ -9,24 +9,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
-from rest_framework import exceptions
-from rest_framework.request import Request
 
-from gallery.api import LinkHeaderCursorPagination
+from gallery.albums.views import back, cursor_page
 from gallery.library import trash
-from gallery.library.bulk import NoSuchPhotos, NotYourPhotos, changeable_photos
+from gallery.library.bulk import NoSuchPhotos, NotYourPhotos, changeable_photos, deletable_photos
 from gallery.library.filters import ORDERINGS, PhotoFilterSet, ordering_of
 from gallery.models import Photo
+from gallery.pagination import LinkHeaderCursorPagination
 
 
 def photo_page(request, photos, ordering=ORDERINGS["taken"]):
     """The context of a page of a list of photos: the photos and the next and previous pages' URLs, with the API's
     keyset cursor. A bad cursor is a 404."""
     paginator = LinkHeaderCursorPagination(ordering=ordering)
-    try:
-        page = paginator.paginate_queryset(photos, Request(request))
-    except exceptions.NotFound:
-        raise Http404("No such page of photos.") from None
+    page = cursor_page(paginator, photos, request)
     return {"photos": page, "next_url": paginator.get_next_link(), "previous_url": paginator.get_previous_link()}
 
 
@@ -38,7 +34,7 @@ def listed(request, photos):
 @require_safe
 def search(request):
     """The search form (PhotoFilterSet, as GET /api/photos takes it) and the photos it finds, newest first."""
-    filters = PhotoFilterSet(request.GET or None, queryset=Photo.objects.all(), request=request)
+    filters = PhotoFilterSet(request.GET or None, queryset=Photo.objects.visible_to(request.user), request=request)
     context = {"filters": filters, "searched": bool(request.GET)}
     if filters.is_bound and filters.is_valid():
         context.update(listed(request, filters.qs))
@@ -55,9 +51,9 @@ def favourites(request):
 
 @require_safe
 def owner_photos(request, username):
-    """One person's photos."""
+    """One person's photos, those you may see."""
     owner = get_object_or_404(get_user_model(), username=username)
-    context = listed(request, Photo.objects.filter(owner=owner))
+    context = listed(request, Photo.objects.visible_to(request.user).filter(owner=owner))
     return render(request, "gallery/photo_list.html", {**context, "heading": f"Photos by {owner}", "kind": "owner"})
 
 
@@ -72,39 +68,34 @@ def trash_page(request):
     return render(request, "gallery/trash.html", {**context, "trash_days": settings.GALLERY_TRASH_DAYS})
 
 
-def posted_photos(request, photos=None):
-    """The photos a form posted (photo_ids, one or more), all of which the user may change, or PermissionDenied."""
+def posted_photos(request, allowed, photos=None):
+    """The photos a form posted (photo_ids, one or more), all of which allowed (bulk.changeable_photos or
+    deletable_photos) lets the user act on; 404 for any the user cannot see, else PermissionDenied."""
     if not request.user.is_authenticated:
         raise PermissionDenied("Log in to change photos.")
     try:
-        return changeable_photos(request.user, [int(value) for value in request.POST.getlist("photo_ids")], photos)
+        return allowed(request.user, [int(value) for value in request.POST.getlist("photo_ids")], photos)
     except (ValueError, NoSuchPhotos):
         raise Http404("No such photo.") from None
-    except NotYourPhotos:
-        raise PermissionDenied("Only a photo's owner can change it.") from None
+    except NotYourPhotos as refused:
+        raise PermissionDenied(refused.detail["detail"]) from None
 
 
 def count(ids):
     return f"{len(ids)} photo{'' if len(ids) == 1 else 's'}"
 
 
-def back(request, default):
-    """Where a form came from, when it names a path of this site; `default` otherwise."""
-    target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else default)
-
-
 @require_POST
 def favourite(request):
     """Star (favorite=1) or unstar photos."""
     starred = request.POST.get("favorite") == "1"
-    posted_photos(request).update(favorite=starred)
+    posted_photos(request, changeable_photos).update(favorite=starred)
     return back(request, "favourites")
 
 
 @require_POST
 def restore(request):
-    restored = trash.restore(posted_photos(request, Photo.all_objects.in_trash()))
+    restored = trash.restore(posted_photos(request, deletable_photos, Photo.all_objects.in_trash()))
     messages.success(request, f"Restored {count(restored)}.")
     return back(request, "trash")
 
@@ -117,7 +108,7 @@ def purge(request):
             raise PermissionDenied("Log in to change photos.")
         photos = Photo.all_objects.in_trash().filter(owner=request.user)
     else:
-        photos = posted_photos(request, Photo.all_objects.in_trash())
+        photos = posted_photos(request, deletable_photos, Photo.all_objects.in_trash())
     purged = trash.purge(photos)
     messages.success(request, f"Deleted {count(purged)} forever.")
     return redirect("trash")

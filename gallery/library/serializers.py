@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from gallery.library.duplicates import CHECKSUM_LENGTH
 from gallery.library.taken import parse_taken_at
+from gallery.pagination import MAX_ID
 
 # The most ids or checksums one request may name.
 MAX_BATCH = 1000
@@ -46,7 +47,7 @@ class TakenAtField(serializers.Field):
 
 def photo_ids_field(**kwargs):
     return serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         min_length=1,
         max_length=MAX_BATCH,
         help_text=f"Ids of photos you may change, at most {MAX_BATCH}: all of them are changed, or none.",
@@ -54,7 +55,7 @@ def photo_ids_field(**kwargs):
     )
 
 
-class PhotoIdsSerializer(serializers.Serializer):
+class BulkPhotoIdsSerializer(serializers.Serializer):
     photo_ids = photo_ids_field()
 
 

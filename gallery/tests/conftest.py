@@ -1,4 +1,4 @@
-"""Fixtures and helpers: users with API tokens, image bytes, the real S3 bucket, fresh processes, gunicorn."""
+"""Fixtures and helpers: users with API tokens, image bytes, the real S3 bucket, fresh processes, gunicorn, workers."""
 
 import contextlib
 import io
@@ -15,10 +15,12 @@ import zlib
 from pathlib import Path
 
 import pillow_heif
+import psycopg
 import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -27,6 +29,8 @@ from PIL import ExifTags, Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from gallery.jobs.photos import process_photo
+from gallery.jobs.queue import waiting_jobs
 from gallery.models import Photo
 from gallery.uploads import uploaded_image
 
@@ -60,10 +64,33 @@ def heic_bytes(image, **metadata):
     return buffer.getvalue()
 
 
-def stored_photo(owner, name="photo.jpg", content=None, **fields):
-    """A photo stored the way every upload is, through uploaded_image and create_from_upload."""
+def stored_photo(owner, name="photo.jpg", content=None, processed=True, **fields):
+    """A photo stored the way every upload is, through uploaded_image and create_from_upload; then, unless
+    processed=False, processed as its job does it (see processed)."""
     upload = SimpleUploadedFile(name, content or distinct_image_bytes(), content_type="image/jpeg")
-    return Photo.objects.create_from_upload(uploaded_image(upload), owner=owner, **fields)
+    photo = Photo.objects.create_from_upload(uploaded_image(upload), owner=owner, **fields)
+    return processed_photo(photo.pk) if processed else photo
+
+
+def processed_photo(photo_id):
+    """The photo after what its job does (gallery.jobs.photos.process_photo), run here, in the test's transaction.
+
+    For tests of what processing makes; what the queue and its workers do is tested with real workers (worker).
+    """
+    process_photo(photo_id)
+    return Photo.all_objects.get(pk=photo_id)
+
+
+def album_of(owner, photos=(), visibility="public", members=(), **fields):
+    """An album of `owner` holding `photos` in that order, with members given as (user, role) pairs."""
+    from gallery.albums.models import Album, AlbumMember, AlbumPhoto
+
+    album = Album.objects.create(owner=owner, visibility=visibility, title=fields.pop("title", "An album"), **fields)
+    AlbumPhoto.objects.bulk_create(
+        AlbumPhoto(album=album, photo=photo, position=n) for n, photo in enumerate(photos, start=1)
+    )
+    AlbumMember.objects.bulk_create(AlbumMember(album=album, user=user, role=role) for user, role in members)
+    return album
 
 
 def png_chunk(kind, data):
@@ -152,39 +179,94 @@ def gunicorn(command):
     return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
 
 
+def start_logged(command, env, log=None):
+    """Start a command in the project's directory with env, its output appended to `log` or, without one, shown."""
+    with open(log, "ab") if log else contextlib.nullcontext() as output:
+        return subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT if output else None
+        )
+
+
 def start_gunicorn(env, log=None):
     """gunicorn from the Procfile's web line on a free port, with env; return (process, base URL) once it answers."""
     port = free_port()
     command = procfile_command("web")
     assert command[:2] == ["gunicorn", "photosite.wsgi"]
-    with open(log, "ab") if log else contextlib.nullcontext() as output:
-        process = subprocess.Popen(
-            [*gunicorn(command), "--bind", f"127.0.0.1:{port}"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-        )
+    process = start_logged([*gunicorn(command), "--bind", f"127.0.0.1:{port}"], env, log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+
+    def answers():  # any answer, 503 included: a test may have taken the database away
+        try:
+            requests.get(f"{base}/healthz", timeout=10)
+        except requests.ConnectionError:
+            return False
+        return True
+
+    return when_ready(process, answers, "gunicorn", stop_gunicorn), base
+
+
+def when_ready(process, ready, name, stop, timeout=30):
+    """`process` once ready() returns something true; stopped with stop() if it exits or takes longer than timeout."""
+    deadline = time.monotonic() + timeout
     try:
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=10)
-                return process, base
-            except requests.ConnectionError:
-                assert process.poll() is None, "gunicorn exited"
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.2)
+        while not ready():
+            assert process.poll() is None, f"{name} exited"
+            assert time.monotonic() < deadline, f"{name} was not ready after {timeout} s"
+            time.sleep(0.1)
     except BaseException:
-        stop_gunicorn(process)
+        stop(process)
         raise
+    return process
 
 
 def stop_gunicorn(process):
     """Stop gunicorn gracefully: its master waits for the workers."""
     process.terminate()
     process.wait(timeout=30)
+
+
+def start_worker(env, log=None):
+    """A job worker from the Procfile's worker line, with env; returned once it has registered in the database."""
+    command = procfile_command("worker")
+    assert command[:4] == ["python", "manage.py", "procrastinate", "worker"]
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as database:
+        newest = "SELECT coalesce(max(id), 0) FROM procrastinate_workers"
+        before = database.execute(newest).fetchone()[0]
+        process = start_logged([sys.executable, *command[1:]], env, log)
+        return when_ready(process, lambda: database.execute(newest).fetchone()[0] > before, "the worker", stop_worker)
+
+
+def stop_worker(process):
+    """Stop a worker as the platform does (SIGTERM): it finishes its job first."""
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def wait_until(condition, what, timeout=60):
+    """Poll condition() until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"no {what} after {timeout} s"
+        time.sleep(0.05)
+    return result
+
+
+@pytest.fixture(scope="session")
+def job_worker_process(django_db_setup, django_db_blocker):
+    """One job worker (the Procfile's worker process) on the test database, for the whole session."""
+    env = {**os.environ, "DATABASE_URL": current_database_url(), "SECRET_KEY": "test-only", "LOG_LEVEL": "WARNING"}
+    process = start_worker(env)
+    yield process
+    stop_worker(process)
+
+
+@pytest.fixture
+def worker(job_worker_process, transactional_db):
+    """A running job worker, for tests of what the jobs do; the test waits for the queue to empty before it ends,
+    so that no job of this test writes to the bucket during the next one."""
+    yield job_worker_process
+    wait_until(lambda: waiting_jobs() == 0, "empty queue")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -229,6 +311,18 @@ def bucket():
 def make_user(db):
     def make(username, **fields):
         return get_user_model().objects.create_user(username, password="correct horse battery", **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_staff(make_user):
+    """A staff user holding the given gallery permissions (codenames such as "change_photo"), and no others."""
+
+    def make(username, *codenames):
+        user = make_user(username, is_staff=True)
+        user.user_permissions.set(Permission.objects.filter(content_type__app_label="gallery", codename__in=codenames))
+        return user
 
     return make
 
@@ -295,3 +389,13 @@ def server(django_db_setup):
     """The base URL of gunicorn as deployed (see running_gunicorn)."""
     with running_gunicorn() as (base, _):
         yield base
+
+
+def upload_over_http(base, token, content, name="photo.jpg"):
+    """POST a photo to the site at `base` as the user of API token `token`, as a script would; the response."""
+    return requests.post(
+        f"{base}/api/photos",
+        headers={"Authorization": f"Token {token}"},
+        files={"photo": (name, content, "image/jpeg")},
+        timeout=60,
+    )

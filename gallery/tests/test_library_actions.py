@@ -147,12 +147,23 @@ def test_delete_moves_to_the_trash_out_of_every_list_with_its_objects_kept(api, 
     assert listed(client_for(bob), "/api/trash") == []
 
 
-@pytest.mark.parametrize(("who", "status"), [("owner", 200), ("staff", 200), ("other", 404), ("anonymous", 404)])
-def test_a_photo_in_the_trash_is_seen_by_its_owner_and_staff_only(client_for, alice, make_user, photos, who, status):
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("owner", 200), ("deleting staff", 200), ("changing staff", 404), ("other", 404), ("anonymous", 404)],
+)
+def test_a_photo_in_the_trash_is_seen_by_its_owner_and_staff_who_may_delete_only(
+    client_for, alice, make_user, make_staff, photos, who, status
+):
     client_for(alice).delete(f"/api/photos/{photos[0].pk}")
-    user = {"owner": alice, "staff": make_user("root", is_staff=True), "other": make_user("eve"), "anonymous": None}
+    user = {
+        "owner": alice,
+        "deleting staff": make_staff("root", "delete_photo"),
+        "changing staff": make_staff("editor", "change_photo"),
+        "other": make_user("eve"),
+        "anonymous": None,
+    }[who]
 
-    client = client_for(user[who])
+    client = client_for(user)
     detail = client.get(f"/api/photos/{photos[0].pk}")
     edit = client.patch(f"/api/photos/{photos[0].pk}", {"title": "x"}, format="json")
 
@@ -211,14 +222,18 @@ def test_trash_endpoints_are_all_or_nothing_and_need_a_login(api, client_for, up
     assert set(Photo.all_objects.in_trash().values_list("pk", flat=True)) == {photos[0].pk, bobs}, "nothing done"
 
 
-def test_staff_may_restore_anyones_photos(client_for, make_user, upload, bob):
+def test_staff_allowed_to_delete_photos_may_restore_anyones(client_for, make_staff, upload, bob):
     bobs = upload(distinct_image_bytes(), client=client_for(bob)).json()["id"]
     client_for(bob).delete(f"/api/photos/{bobs}")
 
-    restored = client_for(make_user("root", is_staff=True)).post(
+    unseen = client_for(make_staff("editor", "change_photo")).post(
+        "/api/trash/restore", {"photo_ids": [bobs]}, format="json"
+    )
+    restored = client_for(make_staff("root", "delete_photo")).post(
         "/api/trash/restore", {"photo_ids": [bobs]}, format="json"
     )
 
+    assert unseen.status_code == 404 and unseen.json()["photo_ids"] == [bobs], "not theirs to see in the trash"
     assert restored.status_code == 200 and Photo.objects.filter(pk=bobs).exists()
 
 
@@ -305,8 +320,9 @@ def test_bulk_actions_check_every_photo_and_change_none_unless_all_are_yours(
     assert not_yours.status_code == 403 and not_yours.json()["photo_ids"] == [bobs]
     assert missing.status_code == 404 and missing.json()["photo_ids"] == [999999]
     assert client_for(None).post(path, {"photo_ids": [bobs]}, format="json").status_code == 401
-    for body in ({}, {"photo_ids": []}, {"photo_ids": ["one"]}, {"photo_ids": [0]}, {"photo_ids": [1] * 1001}):
+    for body in ({}, {"photo_ids": []}, {"photo_ids": ["one"]}, {"photo_ids": [0]}, {"photo_ids": [2**63]}):
         assert api.post(path, body, format="json").status_code == 400
+    assert api.post(path, {"photo_ids": [1] * 1001}, format="json").status_code == 400
     assert list(Photo.all_objects.order_by("pk").values_list("pk", "favorite", "trashed_at")) == before
     assert client_for(bob).post(path, {"photo_ids": [bobs]}, format="json").status_code == 200
 

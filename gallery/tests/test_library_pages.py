@@ -6,13 +6,12 @@ from datetime import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import CommandError, call_command
 from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
 
 from gallery.library.backfill import Outcome, extract_metadata
 from gallery.models import Photo
-from gallery.tests.conftest import distinct_image_bytes, stored_keys, stored_photo
+from gallery.tests.conftest import album_of, distinct_image_bytes, stored_keys, stored_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +144,7 @@ def test_others_cannot_star_or_restore_or_purge_and_anonymous_are_sent_to_log_in
     assert client.post("/trash/restore/", {"photo_ids": photo.pk}).status_code == 404
     assert client.post("/trash/purge/", {"photo_ids": photo.pk}).status_code == 404
     assert client.post("/trash/purge/", {"photo_ids": "nonsense"}).status_code == 404
+    assert client.post("/trash/restore/", {"photo_ids": str(2**63)}).status_code == 404, "beyond bigint: none such"
     client.logout()
     assert client.get("/trash/").status_code == 302 and client.get("/favourites/").status_code == 302
     assert client.post("/trash/purge/", {"all": "1"}).status_code == 403
@@ -213,6 +213,30 @@ def test_admin_deletes_to_the_trash_restores_and_deletes_forever(admin_client_, 
     assert admin_client_.get("/admin/gallery/photo/?trashed=yes").status_code == 200
 
 
+def test_the_admins_delete_says_it_moves_to_the_trash(admin_client_, alice):
+    photo = stored_photo(alice, "kept.jpg")
+    album_of(alice, [photo])
+    page = f"/admin/gallery/photo/{photo.pk}/delete/"
+
+    confirmation = admin_client_.get(page).text
+    done = admin_client_.post(page, {"post": "yes"}, follow=True).text
+
+    assert f"Move the photo “{photo}” to the trash?" in confirmation and "Yes, move it to the trash" in confirmation
+    assert "will be deleted" not in confirmation, "nothing is deleted: its album entry stays"
+    assert f"“{photo}” was moved to the trash." in done and "deleted successfully" not in done
+    assert Photo.all_objects.get(pk=photo.pk).trashed_at is not None and photo.album_entries.count() == 1
+
+
+def test_without_the_trash_the_admins_delete_is_djangos(admin_client_, alice, settings):
+    settings.GALLERY_TRASH_DAYS = 0
+    photo = stored_photo(alice, "gone.jpg")
+    page = f"/admin/gallery/photo/{photo.pk}/delete/"
+
+    assert "Are you sure you want to delete" in admin_client_.get(page).text
+    assert "deleted successfully" in admin_client_.post(page, {"post": "yes"}, follow=True).text
+    assert not Photo.all_objects.filter(pk=photo.pk).exists()
+
+
 def test_admin_add_refuses_a_duplicate_beside_the_field(admin_client_):
     content = distinct_image_bytes()
     add = "/admin/gallery/photo/add/"
@@ -222,44 +246,3 @@ def test_admin_add_refuses_a_duplicate_beside_the_field(admin_client_):
 
     assert again.status_code == 200 and "These bytes are already photo" in again.text
     assert Photo.all_objects.count() == 1
-
-
-def test_extract_metadata_fills_in_older_photos_with_a_progress_bar(alice, capsys):
-    photo = stored_photo(alice, "old.jpg", camera_jpeg())
-    empty = {"taken_at": None, "camera_make": None, "iso": None, "checksum": None, "metadata_read": False}
-    Photo.all_objects.filter(pk=photo.pk).update(**empty)
-    trashed = stored_photo(alice, "trashed.jpg", camera_jpeg((200, 100, 0)))
-    Photo.all_objects.filter(pk=trashed.pk).update(**empty, trashed_at=datetime(2030, 1, 1).astimezone())
-
-    call_command("extract_metadata")
-
-    out, err = capsys.readouterr()
-    assert "Summary: 2 photos read, 0 duplicates, 0 missing." in out and "photo/s" in err
-    for row in Photo.all_objects.all():
-        assert (row.taken_at, row.camera_make, row.iso, row.metadata_read) == (
-            datetime(2019, 6, 1, 21),
-            "Canon",
-            400,
-            True,
-        )
-        assert row.checksum is not None
-    call_command("extract_metadata")
-    assert "Summary: 0 photos read" in capsys.readouterr().out, "done once, nothing left"
-
-
-def test_extract_metadata_reports_missing_originals_and_duplicates(alice, capsys):
-    first, second = stored_photo(alice), stored_photo(alice)
-    Photo.all_objects.filter(pk=second.pk).update(checksum=None, metadata_read=False, image=first.image.name)
-    gone = stored_photo(alice)
-    gone.image.storage.delete(gone.image.name)
-    Photo.all_objects.filter(pk=gone.pk).update(metadata_read=False)
-
-    with pytest.raises(CommandError) as raised:
-        call_command("extract_metadata")
-
-    out, err = capsys.readouterr()
-    assert raised.value.returncode == 1
-    assert f"photo {gone.pk}: its original {gone.image.name} is not in the bucket" in err
-    assert f"photo {second.pk}: its owner has another photo of the same bytes" in out
-    assert Photo.all_objects.get(pk=second.pk).checksum is None and Photo.all_objects.get(pk=second.pk).metadata_read
-    assert extract_metadata(999999) == Outcome.GONE

@@ -1,47 +1,65 @@
-"""extract_metadata: read the EXIF metadata and checksum of photos stored before they were read at upload."""
+"""extract_metadata: queue the reading of the EXIF metadata and checksum of photos stored before they were read
+at upload."""
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
+from procrastinate.contrib.django.models import ProcrastinateJob
 
-from gallery.library.backfill import Outcome, extract_metadata
+from gallery.jobs.library import EXTRACT_METADATA_TASK, defer_extract_metadata
+from gallery.jobs.queue import follow_jobs
 from gallery.models import Photo
-from gallery.storage import StorageUnavailable
 
 
 class Command(BaseCommand):
     help = (
-        "Read the date taken, camera, lens and exposure from the EXIF of each photo's original in the bucket, and "
-        "its checksum, for the photos stored before these were read at upload; one photo at a time, each marked "
-        "done, so the command can be stopped and run again. A date taken that its owner corrected is never "
-        "changed. Exits with status 1 when an original is missing (those photos are listed and skipped)."
+        "Queue a job for each photo whose date taken, camera, lens, exposure and checksum were never read (photos "
+        "stored before they were read at upload), or for every photo with --all; the job workers (python manage.py "
+        "procrastinate worker) read them from the EXIF of the originals in the bucket. A date taken that its owner "
+        "corrected is never changed. A photo queued already is not queued twice, so the command can be run again "
+        "at any time. With --wait it follows the queue with a progress bar until it is empty, lists the photos "
+        "whose original is missing or could not be read, and exits with status 1 if there are any."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--all", action="store_true", help="read every photo's metadata again, not only of those never read"
         )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="show a progress bar until the workers have emptied the queue, then report",
+        )
 
-    def handle(self, *args, all, **options):
+    def handle(self, *args, all, wait, **options):
         photos = Photo.all_objects.order_by("pk")
         if not all:
             photos = photos.filter(metadata_read=False)
-        missing, duplicates = [], []
         ids = list(photos.values_list("pk", flat=True))
-        try:
-            for photo_id in tqdm(ids, unit="photo"):
-                try:
-                    if extract_metadata(photo_id) == Outcome.DUPLICATE:
-                        duplicates.append(photo_id)
-                except FileNotFoundError as error:
-                    missing.append(f"photo {photo_id}: its original {error} is not in the bucket")
-        except StorageUnavailable as error:
-            raise CommandError(f"{error} Photos done so far are kept; run the command again to go on.") from error
-        for line in missing:
-            self.stderr.write(line)
-        for photo_id in duplicates:
+        first_job = ProcrastinateJob.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        queued = defer_extract_metadata(ids)
+        self.stdout.write(f"Queued {queued} photos ({len(ids) - queued} were queued already).")
+        if not wait:
+            self.stdout.write("The job workers read their metadata; --wait follows them.")
+            return
+        follow_jobs(EXTRACT_METADATA_TASK)
+        failed = self.failed_since(first_job)
+        for photo in Photo.all_objects.filter(pk__in=failed).order_by("pk"):
+            if photo.image.storage.exists(photo.image.name):
+                self.stderr.write(f"photo {photo.pk}: its metadata could not be read; the job worker's log says why")
+            else:
+                self.stderr.write(f"photo {photo.pk}: its original {photo.image.name} is not in the bucket")
+        duplicates = Photo.all_objects.filter(pk__in=ids, metadata_read=True, checksum=None).order_by("pk")
+        for photo_id in duplicates.values_list("pk", flat=True):
             self.stdout.write(f"photo {photo_id}: its owner has another photo of the same bytes; no checksum kept")
         self.stdout.write(
-            f"Summary: {len(ids) - len(missing)} photos read, {len(duplicates)} duplicates, {len(missing)} missing."
+            f"Summary: {len(ids) - len(failed)} of {len(ids)} photos read, {duplicates.count()} duplicates, "
+            f"{len(failed)} failed."
         )
-        if missing:
-            raise CommandError(f"{len(missing)} photos have no original in the bucket", returncode=1)
+        if failed:
+            raise CommandError(f"{len(failed)} photos could not be read", returncode=1)
+
+    @staticmethod
+    def failed_since(first_job):
+        """The ids of the photos whose metadata job queued after job `first_job` failed, and none since succeeded."""
+        jobs = ProcrastinateJob.objects.filter(task_name=EXTRACT_METADATA_TASK, id__gt=first_job).order_by("id")
+        last = {job["args"]["photo_id"]: job["status"] for job in jobs.values("args", "status")}
+        return {photo_id for photo_id, status in last.items() if status == "failed"}

@@ -1,21 +1,19 @@
-"""make_renditions: make the thumbnail and display size of the photos that have none, such as older uploads."""
+"""make_renditions: queue the processing of the photos that have no renditions, such as older uploads."""
 
-from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from gallery.images import detect_image
-from gallery.models import Photo
-from gallery.storage import ConcurrentSaves, StorageUnavailable, open_stored, storage_errors
+from gallery.jobs.photos import PROCESS_PHOTO_TASK, reprocess
+from gallery.jobs.queue import follow_jobs
+from gallery.models import Photo, PhotoState
 
 
 class Command(BaseCommand):
     help = (
-        "Make the missing renditions (thumbnail and display size) of existing photos from their originals in the "
-        "bucket, one photo at a time: each photo done is marked in the database, so the command can be stopped "
-        "and run again, and once all are done it does nothing. Originals are never changed. Exits with status 1 "
-        "when an original is missing or cannot be decoded (those photos are listed and skipped)."
+        "Queue a job for each photo whose renditions (thumbnail and display size) are not made, failed ones "
+        "included, or for every photo with --all, those in the trash too; the job workers (python manage.py "
+        "procrastinate worker) make them from the originals in the bucket. A photo queued already is not queued "
+        "twice, so the command can be run again at any time. With --wait it follows the queue with a progress bar "
+        "until it is empty, lists the photos that failed, and exits with status 1 if any did."
     )
 
     def add_arguments(self, parser):
@@ -24,38 +22,27 @@ class Command(BaseCommand):
             action="store_true",
             help="remake the renditions of every photo, not only of those that have none",
         )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="show a progress bar until the workers have emptied the queue, then report",
+        )
 
-    def handle(self, *args, all, **options):
+    def handle(self, *args, all, wait, **options):
         photos = Photo.all_objects.order_by("pk")
         if not all:
-            photos = photos.filter(has_renditions=False)
-        failed = []
-        try:
-            for photo in tqdm(photos.iterator(chunk_size=100), total=photos.count(), unit="photo"):
-                try:
-                    self.make_renditions(photo)
-                except FileNotFoundError:
-                    failed.append(f"photo {photo.pk}: its original {photo.image.name} is not in the bucket")
-                except ValidationError as error:
-                    failed.append(
-                        f"photo {photo.pk}: its original {photo.image.name} cannot be used: {error.messages[0]}"
-                    )
-        except StorageUnavailable as error:
-            raise CommandError(f"{error} Photos done so far are kept; run the command again to go on.") from error
-        for line in failed:
-            self.stderr.write(line)
-        done = Photo.all_objects.filter(has_renditions=True).count()
-        self.stdout.write(f"Summary: {done} photos have renditions; {len(failed)} could not be made.")
+            photos = photos.exclude(state=PhotoState.READY)
+        ids = list(photos.values_list("pk", flat=True))
+        queued = reprocess(photos.iterator(chunk_size=500))
+        self.stdout.write(f"Queued {queued} photos ({len(ids) - queued} were queued already).")
+        if not wait:
+            self.stdout.write("The job workers make their renditions; --wait follows them.")
+            return
+        follow_jobs(PROCESS_PHOTO_TASK)
+        failed = Photo.all_objects.filter(pk__in=ids, state=PhotoState.FAILED).order_by("pk")
+        for photo in failed:
+            self.stderr.write(f"photo {photo.pk}: {photo.processing_error}")
+        ready = Photo.all_objects.filter(pk__in=ids, state=PhotoState.READY).count()
+        self.stdout.write(f"Summary: {ready} of {len(ids)} photos ready; {len(failed)} failed.")
         if failed:
-            raise CommandError(f"{len(failed)} photos have no renditions", returncode=1)
-
-    def make_renditions(self, photo):
-        """Make and store one photo's renditions from its original, then mark it done."""
-        storage = photo.image.storage
-        with storage_errors(), open_stored(storage, photo.image.name) as original:
-            image = detect_image(File(original, name=photo.image.name))
-            with ConcurrentSaves(storage) as saves:
-                photo.save_renditions(image, saves)
-        # Older rows recorded the size before EXIF's orientation was applied; the renditions are upright.
-        photo.width, photo.height = image.width, image.height
-        photo.save(update_fields=["has_renditions", "width", "height"])
+            raise CommandError(f"{len(failed)} photos failed", returncode=1)
