@@ -51,9 +51,13 @@ def favourites(request):
 
 @require_safe
 def owner_photos(request, username):
-    """One person's photos, those you may see."""
+    """One person's photos, those you may see. A person none of whose photos you may see answers 404, as one who
+    does not exist does: the page tells nobody who has an account (their own page is theirs to see, if empty)."""
     owner = get_object_or_404(get_user_model(), username=username)
     context = listed(request, Photo.objects.visible_to(request.user).filter(owner=owner))
+    # An empty page: no photo of theirs to see (known without a query of its own).
+    if not context["photos"] and owner != request.user:
+        raise Http404("No such person.")
     return render(request, "gallery/photo_list.html", {**context, "heading": f"Photos by {owner}", "kind": "owner"})
 
 
