@@ -1,13 +1,13 @@
 """make_renditions: queue the processing of the photos that have no renditions, such as older uploads."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from gallery.jobs.photos import PROCESS_PHOTO_TASK, reprocess
-from gallery.jobs.queue import follow_jobs
+from gallery.management.queueing import QueueingCommand
 from gallery.models import Photo, PhotoState
 
 
-class Command(BaseCommand):
+class Command(QueueingCommand):
     help = (
         "Queue a job for each photo whose renditions (thumbnail and display size) are not made, failed ones "
         "included, or for every photo with --all, those in the trash too; the job workers (python manage.py "
@@ -16,29 +16,16 @@ class Command(BaseCommand):
         "until it is empty, lists the photos that failed, and exits with status 1 if any did."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--all",
-            action="store_true",
-            help="remake the renditions of every photo, not only of those that have none",
-        )
-        parser.add_argument(
-            "--wait",
-            action="store_true",
-            help="show a progress bar until the workers have emptied the queue, then report",
-        )
+    all_help = "remake the renditions of every photo, not only of those that have none"
+    doing = "make their renditions"
 
     def handle(self, *args, all, wait, **options):
         photos = Photo.all_objects.order_by("pk")
         if not all:
             photos = photos.exclude(state=PhotoState.READY)
         ids = list(photos.values_list("pk", flat=True))
-        queued = reprocess(photos.iterator(chunk_size=500))
-        self.stdout.write(f"Queued {queued} photos ({len(ids) - queued} were queued already).")
-        if not wait:
-            self.stdout.write("The job workers make their renditions; --wait follows them.")
+        if not self.queued(ids, reprocess(photos.iterator(chunk_size=500)), PROCESS_PHOTO_TASK, wait):
             return
-        follow_jobs(PROCESS_PHOTO_TASK)
         failed = Photo.all_objects.filter(pk__in=ids, state=PhotoState.FAILED).order_by("pk")
         for photo in failed:
             self.stderr.write(f"photo {photo.pk}: {photo.processing_error}")
