@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from gallery.models import Photo
-from gallery.tests.conftest import distinct_image_bytes, stored_photo
+from gallery.tests.conftest import stored_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +20,9 @@ BULK_ACTIONS = {
 
 
 @pytest.fixture
-def bob(make_user):
-    return make_user("bob")
-
-
-@pytest.fixture
-def photos(upload):
-    """Three photos of alice's."""
-    return [Photo.objects.get(pk=upload(distinct_image_bytes(), title=f"p{n}").json()["id"]) for n in range(3)]
+def photos(alice):
+    """Three photos of alice's (`api` is hers)."""
+    return [stored_photo(alice, f"p{n}.jpg") for n in range(3)]
 
 
 def listed(client):
@@ -50,9 +45,10 @@ def test_bulk_favourites(api, photos, action, favorite):
 
 @pytest.mark.parametrize("action", ["favorite", "unfavorite", "trash"])
 def test_bulk_actions_check_every_photo_and_change_none_unless_all_are_yours(
-    api, client_for, upload, bob, photos, action
+    api, client_for, make_user, photos, action
 ):
-    bobs = upload(distinct_image_bytes(), client=client_for(bob)).json()["id"]
+    bob = make_user("bob")
+    bobs = stored_photo(bob, "bobs.jpg").pk
     before = list(Photo.all_objects.order_by("pk").values_list("pk", "favorite", "trashed_at"))
     path = f"/api/photos/{action}"
 
