@@ -65,7 +65,7 @@ def owner_photos(request, username):
 @login_required
 def trash_page(request):
     """Your photos in the trash, most recently deleted first, with restore and delete-forever buttons."""
-    photos = Photo.all_objects.in_trash().filter(owner=request.user).select_related("owner")
+    photos = Photo.all_objects.trash_of(request.user).select_related("owner")
     context = photo_page(request, photos, ("-trashed_at", "-id"))
     for photo in context["photos"]:
         photo.purge_date = trash.purge_date(photo)
@@ -110,7 +110,7 @@ def purge(request):
     if request.POST.get("all") == "1":
         if not request.user.is_authenticated:
             raise PermissionDenied("Log in to change photos.")
-        photos = Photo.all_objects.in_trash().filter(owner=request.user)
+        photos = Photo.all_objects.trash_of(request.user)
     else:
         photos = posted_photos(request, deletable_photos, Photo.all_objects.in_trash())
     purged = trash.purge(photos)

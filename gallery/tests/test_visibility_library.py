@@ -40,6 +40,10 @@ def test_a_photo_in_the_trash_is_seen_only_at_its_address_by_who_may_delete_it(w
             assert api.get(f"/api/photos/{photo.pk}").status_code == expected, role
             assert page.get(f"/photos/{photo.pk}/").status_code == expected, role
             assert photo.is_visible_to(world.users[role] or AnonymousUser()) == (role in SEES_IN_TRASH), role
+        assert not Photo.objects.visible_to(world.users[role] or AnonymousUser()).in_trash().exists(), role
+    in_trash = {world.public_photo.pk, world.private_photo.pk}
+    assert set(Photo.all_objects.trash_of(world.users["owner"]).values_list("pk", flat=True)) == in_trash
+    assert not Photo.all_objects.trash_of(world.users["staff"]).exists(), "the trash page is of one's own"
 
 
 def test_a_photo_in_the_trash_leaves_its_albums_share_links_and_zips_until_restored(world, api_as, page_as):
