@@ -73,6 +73,7 @@ def test_the_checksum_is_of_the_upload_even_when_its_location_is_removed(upload)
     first = upload(content).json()
 
     assert first["size"] < len(content), "stored without its GPS block"
+    assert Photo.objects.get(pk=first["id"]).checksum == hashlib.sha256(content).hexdigest()
     assert upload(content).status_code == 200, "the same upload again is known"
 
 
