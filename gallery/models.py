@@ -200,6 +200,7 @@ def delete_photo_object(sender, instance, **kwargs):
         delete_after_commit(name, instance.image.storage)
 
 
-# The album and share-link models live in their own packages; importing them here registers them with the app.
+# The album, share-link and upload-session models live in their own packages; imported here, they join the app.
 from gallery.albums.models import Album, AlbumMember, AlbumPhoto  # noqa: E402, F401
+from gallery.direct_uploads.models import UploadSession  # noqa: E402, F401
 from gallery.shares.models import ShareLink  # noqa: E402, F401

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from gallery import api, views
 from gallery.albums import api as album_api
 from gallery.albums import views as album_views
+from gallery.direct_uploads import api as upload_api
 from gallery.shares import api as share_api
 from gallery.shares import views as share_views
 
@@ -23,6 +24,7 @@ router = OptionalSlashRouter()
 router.register("photos", api.PhotoViewSet, basename="photo")
 router.register("albums", album_api.AlbumViewSet, basename="album")
 router.register("share-links", share_api.ShareLinkViewSet, basename="sharelink")
+router.register("uploads", upload_api.UploadSessionViewSet, basename="upload")
 
 urlpatterns = [
     path("", views.gallery, name="gallery"),

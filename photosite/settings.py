@@ -181,6 +181,15 @@ GALLERY_PUBLIC_SITE = env.bool("GALLERY_PUBLIC_SITE", True)
 GALLERY_SHARE_URL_SECONDS = env.int("GALLERY_SHARE_URL_SECONDS", 600, minimum=2, maximum=7 * 24 * 3600)
 # Wrong passwords a share link takes from one address per hour before it answers 429.
 GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR = env.int("GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR", 10)
+# Direct uploads (gallery.direct_uploads): browsers send the bytes straight to the bucket, which needs a CORS rule
+# for the site's origins (python manage.py configure_bucket); a job verifies them before they become a photo.
+GALLERY_DIRECT_UPLOADS = env.bool("GALLERY_DIRECT_UPLOADS", True)
+# At most 5 GB: the verified original is stored with one PUT, S3's limit for one.
+GALLERY_MAX_DIRECT_UPLOAD_MB = env.int("GALLERY_MAX_DIRECT_UPLOAD_MB", 200, maximum=5 * 1024)
+# An upload not completed within this is aborted, its parts deleted (gallery.direct_uploads.jobs).
+GALLERY_DIRECT_UPLOAD_HOURS = env.int("GALLERY_DIRECT_UPLOAD_HOURS", 24, maximum=30 * 24)
+# The origins configure_bucket lets browsers upload from, by default the ones trusted for forms.
+GALLERY_DIRECT_UPLOAD_ORIGINS = env.list("GALLERY_DIRECT_UPLOAD_ORIGINS", CSRF_TRUSTED_ORIGINS)
 FILE_UPLOAD_HANDLERS = [
     "gallery.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
@@ -299,23 +308,19 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True
 
 # Content-Security-Policy (django-csp): this site's own files, plus photos from the bucket's origin and
-# the upload page's previews (blob:). Nothing inline, except on the third-party pages in CSP_PATH_UPDATES.
+# the upload page's previews (blob:), and the upload page's requests to the bucket itself (never through a
+# custom domain) for direct uploads. Nothing inline, except on the third-party pages in CSP_PATH_UPDATES.
+bucket_address = {
+    "bucket": AWS_STORAGE_BUCKET_NAME,
+    "endpoint_url": AWS_S3_ENDPOINT_URL,
+    "region": AWS_S3_REGION_NAME,
+    "addressing_style": AWS_S3_ADDRESSING_STYLE,
+}
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "img-src": [
-            SELF,
-            "data:",
-            "blob:",
-            *photo_origins(
-                bucket=AWS_STORAGE_BUCKET_NAME,
-                endpoint_url=AWS_S3_ENDPOINT_URL,
-                region=AWS_S3_REGION_NAME,
-                addressing_style=AWS_S3_ADDRESSING_STYLE,
-                custom_domain=AWS_S3_CUSTOM_DOMAIN,
-            ),
-        ],
-        "connect-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *photo_origins(**bucket_address, custom_domain=AWS_S3_CUSTOM_DOMAIN)],
+        "connect-src": [SELF, *(photo_origins(**bucket_address) if GALLERY_DIRECT_UPLOADS else ())],
         "script-src": [SELF],
         "style-src": [SELF],
         "object-src": [NONE],

@@ -27,6 +27,7 @@ from PIL import ExifTags, Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from gallery.direct_uploads.jobs import waiting_verifications
 from gallery.images import detect_image
 from gallery.jobs.photos import process_photo, waiting_jobs
 from gallery.models import Photo
@@ -253,7 +254,7 @@ def worker(job_worker_process, transactional_db):
     """A running job worker, for tests of what the jobs do; the test waits for the queue to empty before it ends,
     so that no job of this test writes to the bucket during the next one."""
     yield job_worker_process
-    wait_until(lambda: waiting_jobs() == 0, "empty queue")
+    wait_until(lambda: waiting_jobs() == 0 and waiting_verifications() == 0, "empty queue")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,4 +1,5 @@
 // The upload page's drop zone: several files at once, each with a preview, a progress bar and its own result.
+// Each file goes straight to the bucket (upload-direct.js) when the page offers it, else to POST /api/photos.
 // Without this script the page's form still works as a plain multipart POST of one photo to /upload/.
 (function () {
   "use strict";
@@ -11,6 +12,9 @@
   const list = document.getElementById("upload-list");
   const summary = document.getElementById("upload-summary");
   const apiUrl = form.dataset.apiUrl;
+  // Set when the bucket takes direct uploads from this page (upload-direct.js is then loaded before this).
+  const uploadsUrl = form.dataset.uploadsUrl;
+  const direct = Boolean(uploadsUrl && window.photositeDirectUpload);
   const maxBytes = Number(form.dataset.maxBytes);
   const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const SIMULTANEOUS_UPLOADS = 2;
@@ -19,6 +23,7 @@
   let running = 0;
   let uploaded = 0;
   let failed = 0;
+  let unsettled = 0;
 
   form.classList.add("js-upload");
   input.multiple = true;
@@ -39,6 +44,7 @@
   dropzone.before(details);
   document.getElementById("id_title_helptext").textContent =
     "Given to each photo you add next; leave it empty to use each file's name.";
+  if (direct) document.getElementById("id_photo_helptext").textContent = form.dataset.directHelp;
 
   // The API answers errors as {"field": ["message", ...]} or {"detail": "message"}.
   function errorMessage(xhr) {
@@ -82,6 +88,7 @@
   }
 
   function settle(entry, ok, message, link) {
+    unsettled--;
     entry.item.classList.add(ok ? "upload-item--done" : "upload-item--failed");
     entry.status.textContent = message;
     if (ok) {
@@ -91,6 +98,28 @@
     } else {
       failed++;
     }
+    summarize();
+  }
+
+  function uploadedAs(entry, photo) {
+    const link = element("a", null, `View “${photo.title || "photo"}”`);
+    link.href = `/photos/${photo.id}/`;
+    settle(entry, true, photo.state === "ready" ? "Uploaded." : "Uploaded. Processing…", link);
+    showWhenProcessed(entry, photo, link);
+  }
+
+  function typedFields() {
+    const fields = {};
+    for (const field of ["title", "description", "visibility"]) {
+      const value = form.elements[field].value.trim();
+      if (value) fields[field] = value;
+    }
+    return fields;
+  }
+
+  function showProgress(entry, fraction) {
+    entry.progress.value = Math.round(fraction * 100);
+    entry.status.textContent = `Uploading… ${entry.progress.value}%`;
   }
 
   // The server's thumbnail replaces the local preview once a worker has made it: it is what the gallery shows,
@@ -137,32 +166,55 @@
     }, delay);
   }
 
+  // A file's bytes straight to the bucket: its slot is free for the next file once they are sent, while the
+  // server verifies them.
+  function sendDirect(entry) {
+    let sending = true;
+    const sent = () => {
+      if (sending) {
+        sending = false;
+        running--;
+        next();
+      }
+    };
+    window
+      .photositeDirectUpload(entry.file, {
+        uploadsUrl,
+        csrfToken,
+        fields: typedFields(),
+        onProgress: (fraction) => showProgress(entry, fraction),
+        onStatus: (text) => {
+          if (text.startsWith("Uploaded")) sent();
+          entry.status.textContent = text;
+        },
+      })
+      .then(
+        (photo) => uploadedAs(entry, photo),
+        (error) => settle(entry, false, error.message),
+      )
+      .finally(sent);
+  }
+
   function send(entry) {
     running++;
     entry.status.textContent = "Uploading…";
+    if (direct) {
+      sendDirect(entry);
+      return;
+    }
     const data = new FormData();
     data.append("photo", entry.file);
-    for (const field of ["title", "description", "visibility"]) {
-      const value = form.elements[field].value.trim();
-      if (value) data.append(field, value);
-    }
+    for (const [field, value] of Object.entries(typedFields())) data.append(field, value);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", apiUrl);
     xhr.setRequestHeader("X-CSRFToken", csrfToken);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) {
-        entry.progress.value = Math.round((event.loaded / event.total) * 100);
-        entry.status.textContent = `Uploading… ${entry.progress.value}%`;
-      }
+      if (event.lengthComputable) showProgress(entry, event.loaded / event.total);
     });
     xhr.addEventListener("load", () => {
       if (xhr.status === 201) {
-        const photo = JSON.parse(xhr.responseText);
-        const link = element("a", null, `View “${photo.title || "photo"}”`);
-        link.href = `/photos/${photo.id}/`;
-        settle(entry, true, photo.state === "ready" ? "Uploaded." : "Uploaded. Processing…", link);
-        showWhenProcessed(entry, photo, link);
+        uploadedAs(entry, JSON.parse(xhr.responseText));
       } else {
         settle(entry, false, errorMessage(xhr));
       }
@@ -179,7 +231,11 @@
     while (running < SIMULTANEOUS_UPLOADS && queue.length) {
       send(queue.shift());
     }
-    if (running === 0 && !queue.length) {
+    summarize();
+  }
+
+  function summarize() {
+    if (running === 0 && !queue.length && !unsettled) {
       summary.hidden = false;
       summary.textContent = `${uploaded} uploaded${failed ? `, ${failed} failed` : ""}. `;
       const link = element("a", null, "See the gallery");
@@ -190,6 +246,7 @@
 
   function accept(files) {
     summary.hidden = true;
+    unsettled += files.length;
     for (const file of files) {
       const entry = addItem(file);
       if (file.size > maxBytes) {
