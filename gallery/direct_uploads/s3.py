@@ -57,7 +57,8 @@ def post_form(name, size, expires):
 def held_parts(name, upload_id):
     """[{PartNumber, Size, ETag}, ...] of the parts S3 holds for this multipart upload, by number; [] if none.
 
-    Raises NoSuchUpload when S3 knows no such upload (aborted, or completed).
+    A part sent twice counts once, as its latest upload: S3 keeps only that, but SeaweedFS lists both. Raises
+    NoSuchUpload when S3 knows no such upload (aborted, or completed).
     """
     parts = []
     with storage_errors():
@@ -69,7 +70,8 @@ def held_parts(name, upload_id):
             if error_code(error) == "NoSuchUpload":
                 raise NoSuchUpload(name) from error
             raise
-    return sorted(parts, key=lambda part: part["PartNumber"])
+    latest = {part["PartNumber"]: part for part in sorted(parts, key=lambda part: part["LastModified"])}
+    return [latest[number] for number in sorted(latest)]
 
 
 class NoSuchUpload(Exception):
