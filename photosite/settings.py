@@ -152,6 +152,11 @@ AWS_S3_CLIENT_CONFIG = Config(
 # default would start a pool of 10 threads per object and split anything over 8 MB into parts.
 AWS_S3_TRANSFER_CONFIG = TransferConfig(multipart_threshold=5 * 1024**3, use_threads=False)
 
+# An object read back (a photo's job reading its original) is kept in memory up to this, then spooled to disk
+# as uploads are: a direct upload's original may be GALLERY_MAX_DIRECT_UPLOAD_MB. django-storages' default, 0,
+# would hold any object whole.
+AWS_S3_MAX_MEMORY_SIZE = 2_621_440
+
 STORAGES = {
     # django-storages' S3 backend with cheaper, cacheable pre-signed URLs.
     "default": {"BACKEND": "gallery.storage.PhotoStorage"},
