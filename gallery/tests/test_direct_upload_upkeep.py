@@ -116,3 +116,19 @@ def test_reconcile_reports_incoming_uploads_without_a_live_session_and_deletes_t
     assert stray_upload not in {upload["UploadId"] for upload in remaining}
     assert not default_storage.exists(stray_object)
     assert api.delete(f"/api/uploads/{live['id']}").status_code == 204
+
+
+def test_staff_see_sessions_in_the_admin_and_change_none(client, make_user, alice):
+    session = UploadSession.objects.create(
+        owner=alice, filename="refused.jpg", size=2048, part_size=2048, state=UploadState.REJECTED, error="Why."
+    )
+    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
+
+    listed = client.get("/admin/gallery/uploadsession/", {"state__exact": "rejected"}).text
+    page = client.get(f"/admin/gallery/uploadsession/{session.pk}/change/").text
+
+    assert "refused.jpg" in listed and "alice" in listed and "2.0\xa0KB" in listed
+    assert "Why." in page and 'type="submit"' not in page.split('id="content-main"')[1].split("</form>")[0]
+    assert client.get("/admin/gallery/uploadsession/add/").status_code == 403
+    client.force_login(alice)
+    assert client.get("/admin/gallery/uploadsession/").status_code == 302, "to the admin's login"
