@@ -230,6 +230,11 @@ SPECTACULAR_SETTINGS = {
     # The site's icon rather than Swagger's (settings.WHITENOISE_ROOT).
     "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
     "REDOC_DIST": "SIDECAR",
+    # Photos and upload sessions both have a `state`, each its own set of values.
+    "ENUM_NAME_OVERRIDES": {
+        "PhotoStateEnum": "gallery.models.PhotoState",
+        "UploadStateEnum": "gallery.direct_uploads.models.UploadState",
+    },
 }
 
 # A separate front end (such as the old React app on http://localhost:5173) may call the API.
