@@ -1,5 +1,7 @@
 """The direct-upload API: POST /api/uploads, GET and DELETE /api/uploads/{id}, and its parts and complete actions."""
 
+from contextlib import contextmanager
+
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -43,8 +45,16 @@ class DirectUploadsOn(permissions.BasePermission):
         return True
 
 
-def conflict(error):
-    return Conflict(str(error))
+@contextmanager
+def protocol_errors():
+    """The protocol's refusals as API errors: a session in the wrong state 409, a rejected upload 400 with its
+    reason under `photo`, as POST /api/photos words it."""
+    try:
+        yield
+    except sessions.Conflict as error:
+        raise Conflict(str(error)) from None
+    except sessions.Rejected as rejection:
+        raise exceptions.ValidationError({"photo": [str(rejection)]}) from None
 
 
 @extend_schema_view(
@@ -103,10 +113,8 @@ class UploadSessionViewSet(
         return Response(UploadStartSerializer(session).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, pk=None):
-        try:
+        with protocol_errors():
             sessions.abort(self.get_object().pk)
-        except sessions.Conflict as error:
-            raise conflict(error) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -124,9 +132,8 @@ class UploadSessionViewSet(
         numbers = PartNumbersSerializer(data=request.data)
         numbers.is_valid(raise_exception=True)
         try:
-            urls = sessions.sign_parts(session, numbers.validated_data["part_numbers"])
-        except sessions.Conflict as error:
-            raise conflict(error) from None
+            with protocol_errors():
+                urls = sessions.sign_parts(session, numbers.validated_data["part_numbers"])
         except ValueError as error:
             raise exceptions.ValidationError({"part_numbers": [str(error)]}) from None
         return Response({"parts": urls})
@@ -152,11 +159,7 @@ class UploadSessionViewSet(
         session = self.get_object()
         changes = UploadChangesSerializer(data=request.data)
         changes.is_valid(raise_exception=True)
-        try:
+        with protocol_errors():
             session = sessions.complete(session.pk, changes.validated_data)
-        except sessions.Rejected as rejection:
-            raise exceptions.ValidationError({"photo": [str(rejection)]}) from None
-        except sessions.Conflict as error:
-            raise conflict(error) from None
         done = session.state == UploadState.DONE
         return Response(UploadSessionSerializer(session).data, status=200 if done else status.HTTP_202_ACCEPTED)

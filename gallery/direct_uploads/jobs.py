@@ -12,8 +12,8 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from gallery import images
 from gallery.direct_uploads import s3, sessions
 from gallery.direct_uploads.models import UploadSession, UploadState
-from gallery.jobs.photos import ProcessingInterrupted, failure_message
-from gallery.jobs.queue import PHOTOS_QUEUE, RETRY, app, periodic, will_retry
+from gallery.jobs.photos import run_or_give_up
+from gallery.jobs.queue import PHOTOS_QUEUE, RETRY, app, periodic
 from gallery.serializers import PhotoUploadSerializer
 from gallery.storage import delete_object
 
@@ -28,18 +28,13 @@ KEEP_ENDED_SESSIONS_HOURS = 7 * 24
 def verify_upload_job(context, session_id):
     """The job of one completed upload: verify_upload, retried on S3 and database failures; the session is
     rejected with the reason once no retry is left."""
-    try:
-        if context.job.attempts > RETRY.max_attempts:
-            # Only a stalled job, retried by gallery.jobs.maintenance, gets here: stop a crash loop.
-            raise ProcessingInterrupted(
-                f"Verification was interrupted {context.job.attempts} times, each time its worker stopped."
-            )
-        verify_upload(session_id)
-    except Exception as error:
-        if not will_retry(context.task, context.job, error):
-            logger.warning("upload %s failed: %s", session_id, error)
-            reject(session_id, failure_message(error))
-        raise
+    run_or_give_up(
+        context,
+        lambda: verify_upload(session_id),
+        lambda reason: reject(session_id, reason),
+        f"upload {session_id}",
+        doing="Verification",
+    )
 
 
 def defer_verification(session):
