@@ -163,11 +163,11 @@ def test_a_multipart_upload_resumes_from_the_parts_s3_holds(worker, api, alice, 
     fresh = sign(api, session, 2, 3)
     for number in (2, 3):
         assert put_part(fresh[number], part_of(session, content, number)).status_code == 200
-    assert complete(api, session).status_code == 202
+    assert complete(api, session, description="From the hill").status_code == 202
 
     assert finished(session["id"]).state == UploadState.DONE
     photo = Photo.objects.get()
-    assert (photo.title, photo.size, photo.width) == ("Big", len(content), 2048)
+    assert (photo.title, photo.description, photo.size, photo.width) == ("Big", "From the hill", len(content), 2048)
     original = default_storage.open(photo.image.name).read()
     assert hashlib.sha256(original).digest() == hashlib.sha256(content).digest(), "the bytes as sent"
     assert photo.image.name.startswith("photos/") and photo.image.name.endswith(".png")
