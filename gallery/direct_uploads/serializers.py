@@ -6,6 +6,7 @@ from rest_framework import serializers
 from gallery.direct_uploads import sessions
 from gallery.direct_uploads.models import UploadSession
 from gallery.serializers import PhotoSerializer
+from gallery.visibility import Visibility
 
 
 class UploadCreateSerializer(serializers.ModelSerializer):
@@ -64,6 +65,12 @@ class UploadSessionSerializer(serializers.ModelSerializer):
         help_text="The parts S3 holds (from ListParts) while a multipart upload is uploading; resume from them."
     )
     photo = PhotoSerializer(read_only=True, allow_null=True, help_text="The photo, once done.")
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The photo's, public or private; empty: GALLERY_DEFAULT_VISIBILITY.",
+    )
 
     class Meta:
         model = UploadSession
