@@ -12,10 +12,10 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from gallery.direct_uploads.models import UploadSession, UploadState
-from gallery.direct_uploads.sessions import MIN_PART_SIZE
+from gallery.direct_uploads.sessions import HEADER_BYTES, MIN_PART_SIZE
 from gallery.models import Photo, PhotoState
-from gallery.tests.conftest import image_bytes, photo_exif, png_chunk, stored_keys, wait_until
-from gallery.tests.test_hostile import noise_png
+from gallery.tests.conftest import heic_bytes, image_bytes, photo_exif, png_chunk, stored_keys, wait_until
+from gallery.tests.test_hostile import noise_png, saved
 from gallery.tests.test_jobs import INVALID_IMAGE, broken_png
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -216,6 +216,33 @@ def test_the_quick_checks_refuse_at_completion_with_the_apis_messages(api, bucke
 
     assert refused.status_code == 400 and refused.json() == {"photo": [message]}
     assert incoming() == set() and stored_keys() == bucket and not Photo.objects.exists()
+
+
+def random_pixels(size=(1200, 900)):
+    return Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+
+
+@pytest.mark.parametrize(
+    ("make", "content_type"),
+    [
+        (lambda: saved(random_pixels(), "WEBP", lossless=True), "image/webp"),
+        (lambda: saved(random_pixels(), "AVIF", quality=95), "image/avif"),
+        (lambda: heic_bytes(random_pixels()), "image/heic"),
+    ],
+    ids=["webp", "avif", "heic"],
+)
+def test_formats_whose_header_is_read_alone_pass_and_the_job_checks_the_rest(worker, api, bucket, make, content_type):
+    """Over a megabyte, only the file's start is checked at completion; WebP and AVIF are known there by their
+    format alone (Pillow reads them whole), and the job decodes them."""
+    content = make()
+    assert len(content) > HEADER_BYTES
+
+    completed = direct_upload(api, content, "phone-photo")
+
+    assert completed.status_code == 202, completed.content
+    assert finished(completed.json()["id"]).state == UploadState.DONE
+    photo = Photo.objects.get()
+    assert (photo.content_type, photo.width, photo.height) == (content_type, 1200, 900)
 
 
 def test_what_only_decoding_tells_is_refused_by_the_job_and_no_photo_is_made(worker, api, bucket):
