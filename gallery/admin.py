@@ -58,6 +58,13 @@ class PhotoAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
 
+    # A photo's own rules decide, as on the API and the pages: its owner, and staff with the model permission.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request) if obj is None else obj.can_be_changed_by(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request) if obj is None else obj.can_be_deleted_by(request.user)
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gallery import images
+from gallery.counters import RateCount  # noqa: F401 - the rate limits' model, registered with the app here
 from gallery.storage import delete_after_commit, delete_object, storage_errors
-from gallery.visibility import PhotoQuerySet, Visibility, default_visibility
+from gallery.visibility import OwnerRule, PhotoQuerySet, Visibility, default_visibility
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
@@ -40,6 +41,14 @@ class Rendition:
     url: str
     width: int
     height: int
+
+
+def without_bidi_controls(text):
+    """Text without the bidirectional embeddings, overrides and isolates that can make it read as something else."""
+    return "".join(ch for ch in text if unicodedata.bidirectional(ch) not in BIDI_CONTROLS)
+
+
+BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
 
 
 def title_from_filename(filename):
@@ -70,7 +79,7 @@ class PhotoState(models.TextChoices):
     FAILED = "failed", "failed"
 
 
-class Photo(models.Model):
+class Photo(OwnerRule, models.Model):
     """A photo: its bytes are an S3 object, this row keeps the object's key and what is known about it."""
 
     image = models.FileField("original", upload_to="photos/", max_length=255)
@@ -113,6 +122,11 @@ class Photo(models.Model):
 
     def get_absolute_url(self):
         return reverse("photo", args=[self.pk])
+
+    def save(self, *args, **kwargs):
+        # Typed titles and descriptions, from the API, the pages or the admin, lose them as file names do.
+        self.title, self.description = without_bidi_controls(self.title), without_bidi_controls(self.description)
+        super().save(*args, **kwargs)
 
     def save_upload(self, image):
         """Store a DetectedImage in S3 as this new photo's original, then insert the row and defer its processing.
@@ -180,10 +194,6 @@ class Photo(models.Model):
     def owned_keys(self):
         """The storage names of every object this photo may own: its original and its renditions, made or being made."""
         return [self.image.name, *self.rendition_keys()]
-
-    def can_be_changed_by(self, user):
-        """Only its owner and staff may edit or delete a photo; nobody owns an anonymous upload."""
-        return user.is_staff or (self.owner_id is not None and self.owner_id == user.pk)
 
     def is_visible_to(self, user):
         """The per-object form of Photo.objects.visible_to(user)."""

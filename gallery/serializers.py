@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from gallery.images import ACCEPTED_NAMES, DISPLAY, RENDITIONS, THUMBNAIL
 from gallery.models import Photo
-from gallery.uploads import uploaded_image
+from gallery.uploads import ONE_FILE_ONLY, uploaded_image
 
 
 class PhotoFileField(serializers.FileField):
@@ -15,7 +15,7 @@ class PhotoFileField(serializers.FileField):
     A request with two files in the field is refused: DRF would silently keep the last.
     """
 
-    default_error_messages = {"multiple": "Send one file in this field, not several."}
+    default_error_messages = {"multiple": ONE_FILE_ONLY}
 
     def get_value(self, dictionary):
         files = dictionary.getlist(self.field_name) if hasattr(dictionary, "getlist") else []

@@ -9,12 +9,21 @@ from gallery.images import detect_image, without_location
 ENVELOPE_BYTES = 1024 * 1024
 
 
+# Said when a request carries several files in the one field for a photo: the API, the pages and the admin say it.
+ONE_FILE_ONLY = "Send one file in this field, not several."
+
+
 class UploadTooLarge(Exception):
     """The request carries more file bytes than GALLERY_MAX_UPLOAD_MB allows."""
 
     def __init__(self, limit_bytes):
         self.limit_bytes = limit_bytes
         super().__init__(f"The file is too large: the limit is {limit_bytes // (1024 * 1024)} MB.")
+
+
+class UploadRejected(Exception):
+    """Bytes already sent (a direct upload's, at completion) failed an upload's check; the message says why, in the
+    words POST /api/photos uses."""
 
 
 def max_upload_bytes():

@@ -56,17 +56,19 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header goes on every response, static files included.
     "photosite.security.PhotositeCSPMiddleware",
+    # Before anything reads the request; it also answers the views' failures (gallery.failures).
+    "gallery.middleware.FailureMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "gallery.middleware.UploadLimitMiddleware",
+    "gallery.middleware.LoginLimitMiddleware",
+    "gallery.middleware.RequestBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "gallery.middleware.PrivateSiteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "gallery.middleware.ServiceUnavailableMiddleware",
     # django-axes asks to be last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -133,8 +135,9 @@ AWS_LOCATION = env.str("AWS_LOCATION", "")
 AWS_S3_SIGNATURE_VERSION = "s3v4"
 # Keys are random, so there is nothing to overwrite, and skipping the check saves a HEAD request per upload.
 AWS_S3_FILE_OVERWRITE = True
-# An object never changes once written, so browsers may keep it as long as its URL works.
-AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "private, max-age=86400, immutable"}
+# An object never changes once written, so browsers may keep it as long as a URL to it can work: no page hands
+# out a URL older than that, so a longer max-age would gain no hit, only keep a deleted photo visible for longer.
+AWS_S3_OBJECT_PARAMETERS = {"CacheControl": f"private, max-age={AWS_QUERYSTRING_EXPIRE}, immutable"}
 # Fail fast when S3 is down or hangs: the caller answers 503 instead of holding a worker. Each request
 # gets at most 2 attempts (one retry, which also covers a pooled connection that S3 closed), each giving up
 # after 3 s to connect or 10 s without a byte moving: a hung S3 costs a request about 20 s (botocore's
@@ -218,6 +221,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "gallery.api.exception_handler",
+    # Every API view (photos, albums, share links) refuses JSON nested too deep with a 400 (gallery.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+        "gallery.parsers.JSONParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "photosite API",
@@ -237,9 +246,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# A separate front end (such as the old React app on http://localhost:5173) may call the API.
+# A separate front end (such as the old React app on http://localhost:5173) may call the API, and only the API.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/api/"
 
 LOGGING = {
     "version": 1,
@@ -292,30 +302,37 @@ SECURE_REFERRER_POLICY = "same-origin"
 # limits uploads and locks out logins, so a wrong number lets clients pick their address.
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", 0, minimum=0)
 
-# Upload rate limits (gallery.throttling), counted in a cache that all gunicorn workers share: the
-# database's, whose table a migration makes (gallery/migrations), so that `python manage.py migrate` is enough.
+# Rate limits (gallery.throttling): uploads per user and per address, log-in and sign-up forms per address, each
+# in an hour from its first request. Counted atomically in the database (gallery.counters), so that every
+# gunicorn worker sees the same counts and concurrent requests cannot overshoot. IPv6 addresses count by /64.
 GALLERY_UPLOADS_PER_HOUR = env.int("GALLERY_UPLOADS_PER_HOUR", 100)
 GALLERY_UPLOADS_PER_HOUR_PER_IP = env.int("GALLERY_UPLOADS_PER_HOUR_PER_IP", GALLERY_UPLOADS_PER_HOUR)
+GALLERY_LOGINS_PER_HOUR_PER_IP = env.int("GALLERY_LOGINS_PER_HOUR_PER_IP", 20)
+# Django's cache, shared by every worker; the rate limits do not count in it (its incr is not atomic).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "photosite_cache",
-        # Django culls a third of the entries past MAX_ENTRIES (default 300), which would reset counts early.
+        # Django culls a third of the entries past MAX_ENTRIES (default 300).
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
 
-# Failed logins (admin, /accounts/login/, /api-auth/login/): django-axes refuses a username from an address
-# after AXES_FAILURE_LIMIT failures in a row, for AXES_COOLOFF_MINUTES, with 429. A success resets the count.
+# Failed logins (admin, /accounts/login/, /api-auth/login/): django-axes refuses an address (and so every username
+# from it) after AXES_FAILURE_LIMIT failures in a row from it, for AXES_COOLOFF_MINUTES, with 429. A success
+# resets the count. Random usernames from one address are refused as one guessed username would be.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "gallery.throttling.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Only failures are kept; a row per successful login would grow for ever.
 AXES_DISABLE_ACCESS_LOG = True
+
+# A request whose CSRF token fails gets the site's 403 page (Django's own styles inline, which the CSP forbids).
+CSRF_FAILURE_VIEW = "gallery.failures.csrf_failure"
 
 # Content-Security-Policy (django-csp): this site's own files, plus photos from the bucket's origin and
 # the upload page's previews (blob:), and the upload page's requests to the bucket itself (never through a

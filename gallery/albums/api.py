@@ -18,8 +18,9 @@ from gallery.albums.serializers import (
     PhotoChangeSerializer,
     PhotoIdsSerializer,
 )
-from gallery.api import LINK_HEADER, LinkHeaderCursorPagination, with_errors
+from gallery.api import LINK_HEADER, with_errors
 from gallery.models import Photo
+from gallery.pagination import LinkHeaderCursorPagination
 from gallery.serializers import PhotoSerializer
 from gallery.visibility import may_browse
 
@@ -78,12 +79,31 @@ def as_api_errors(error):
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[LINK_HEADER], responses=with_errors({200: AlbumSerializer(many=True)}, 401, 404, 503)
+        summary="List albums",
+        description="Albums you may see, newest first: public ones, yours and those you are a member of.",
+        parameters=[LINK_HEADER],
+        responses=with_errors({200: AlbumSerializer(many=True)}, 401, 404, 503),
     ),
-    create=extend_schema(responses=with_errors({201: AlbumSerializer}, 400, 401, 403, 415, 503)),
-    retrieve=extend_schema(responses=with_errors({200: AlbumSerializer}, 401, 404, 503)),
-    partial_update=extend_schema(responses=with_errors({200: AlbumSerializer}, 400, 401, 403, 404, 415, 503)),
-    destroy=extend_schema(responses=with_errors({204: None}, 401, 403, 404, 503)),
+    create=extend_schema(
+        summary="Create an album",
+        description="`title`, `description` and `visibility` (default GALLERY_DEFAULT_VISIBILITY); you own it.",
+        responses=with_errors({201: AlbumSerializer}, 400, 401, 403, 415, 503),
+    ),
+    retrieve=extend_schema(
+        summary="Get an album",
+        description="One album with its count, cover and your role; 404 if you may not see it.",
+        responses=with_errors({200: AlbumSerializer}, 401, 404, 503),
+    ),
+    partial_update=extend_schema(
+        summary="Change an album",
+        description="Its `title`, `description`, `visibility` or `cover` (a photo id or null). Owner and staff.",
+        responses=with_errors({200: AlbumSerializer}, 400, 401, 403, 404, 415, 503),
+    ),
+    destroy=extend_schema(
+        summary="Delete an album",
+        description="Deletes the album and its share links; its photos stay. Owner and staff.",
+        responses=with_errors({204: None}, 401, 403, 404, 503),
+    ),
 )
 class AlbumViewSet(viewsets.ModelViewSet):
     """Albums you may see, newest first: public ones, yours and those you are a member of."""
@@ -127,18 +147,21 @@ class AlbumViewSet(viewsets.ModelViewSet):
         return contents.attach_covers([self.get_queryset().get(pk=album.pk)])[0]
 
     @extend_schema(
+        summary="List an album's photos",
         methods=["GET"],
         parameters=[LINK_HEADER],
         responses=with_errors({200: PhotoSerializer(many=True)}, 401, 404, 503),
         description="The album's photos that you may see, in the album's order, paged as /api/photos is.",
     )
     @extend_schema(
+        summary="Add photos to an album",
         methods=["POST"],
         request=PhotoIdsSerializer,
         responses=with_errors({200: PhotoChangeSerializer}, 400, 401, 403, 404, 415, 503),
         description="Add your photos (any, for staff) at the end, in the order given. Owner and contributors.",
     )
     @extend_schema(
+        summary="Remove photos from an album",
         methods=["DELETE"],
         request=PhotoIdsSerializer,
         responses=with_errors({200: PhotoChangeSerializer}, 400, 401, 403, 404, 415, 503),
@@ -165,17 +188,20 @@ class AlbumViewSet(viewsets.ModelViewSet):
         return self.paginator.paginate_queryset(photos, self.request, view=self)
 
     @extend_schema(
+        summary="List an album's members",
         methods=["GET"],
         responses=with_errors({200: MemberSerializer(many=True)}, 401, 404, 503),
         description="The album's members; seen by its owner, staff and its members.",
     )
     @extend_schema(
+        summary="Add or change an album member",
         methods=["POST"],
         request=MemberSerializer,
         responses=with_errors({200: MemberSerializer}, 400, 401, 403, 404, 415, 503),
         description="Add a user as viewer or contributor, or change their role. Owner and staff.",
     )
     @extend_schema(
+        summary="Remove an album member",
         methods=["DELETE"],
         request=MemberRemovalSerializer,
         responses=with_errors({204: None}, 400, 401, 403, 404, 415, 503),

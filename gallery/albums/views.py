@@ -19,8 +19,8 @@ from gallery.albums import contents
 from gallery.albums.api import AlbumOrderPagination
 from gallery.albums.forms import AlbumForm, MemberForm, PhotoSelectionForm
 from gallery.albums.models import Album, Role
-from gallery.api import LinkHeaderCursorPagination
 from gallery.models import Photo
+from gallery.pagination import LinkHeaderCursorPagination
 from gallery.zipdownload import archive_name, zip_response
 
 

@@ -1,7 +1,5 @@
 """The direct-upload API: POST /api/uploads, GET and DELETE /api/uploads/{id}, and its parts and complete actions."""
 
-from contextlib import contextmanager
-
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -9,7 +7,7 @@ from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gallery.api import RETRY_AFTER_HEADER, with_errors
+from gallery.api import RETRY_AFTER_HEADER, OwnerRulePermission, with_errors
 from gallery.direct_uploads import sessions
 from gallery.direct_uploads.models import UploadSession, UploadState
 from gallery.direct_uploads.serializers import (
@@ -30,12 +28,6 @@ CONFLICT = {
 }
 
 
-class Conflict(exceptions.APIException):
-    status_code = 409
-    default_detail = "This upload no longer allows that."
-    default_code = "conflict"
-
-
 class DirectUploadsOn(permissions.BasePermission):
     """Direct uploads answer 404 when GALLERY_DIRECT_UPLOADS is false: POST /api/photos is the way then."""
 
@@ -45,16 +37,12 @@ class DirectUploadsOn(permissions.BasePermission):
         return True
 
 
-@contextmanager
-def protocol_errors():
-    """The protocol's refusals as API errors: a session in the wrong state 409, a rejected upload 400 with its
-    reason under `photo`, as POST /api/photos words it."""
-    try:
-        yield
-    except sessions.Conflict as error:
-        raise Conflict(str(error)) from None
-    except sessions.Rejected as rejection:
-        raise exceptions.ValidationError({"photo": [str(rejection)]}) from None
+class UploadSessionPermission(OwnerRulePermission):
+    """Logged-in users start sessions; a session's owner (or who holds the model's permissions) signs, completes and
+    aborts it. Its refusals (a wrong state 409, a failed check 400) come from gallery.failures' table."""
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated
 
 
 @extend_schema_view(
@@ -76,13 +64,17 @@ def protocol_errors():
         summary="Get a direct upload",
         description=(
             "The session's state; while a multipart upload is uploading, the parts S3 holds (ListParts), to resume "
-            "from; once done, the photo; once rejected, why. Only its owner and staff see it: 404 for others."
+            "from; once done, the photo; once rejected, why. Its owner sees it, and users with "
+            "gallery.view_uploadsession: 404 for others."
         ),
         responses=with_errors({200: UploadSessionSerializer}, 401, 404, 503),
     ),
     destroy=extend_schema(
         summary="Abort a direct upload",
-        description="Aborts the multipart upload and deletes what was sent. An ended session stays as it ended.",
+        description=(
+            "Aborts the multipart upload and deletes what was sent. An ended session stays as it ended. Its owner, "
+            "or a user with gallery.delete_uploadsession."
+        ),
         responses=with_errors({204: None}, 401, 403, 404, 503) | CONFLICT,
     ),
 )
@@ -91,15 +83,13 @@ class UploadSessionViewSet(
 ):
     """Direct uploads: the bytes go from the client to the bucket; a job verifies them before they become a photo."""
 
-    permission_classes = [DirectUploadsOn, permissions.IsAuthenticated]
+    permission_classes = [DirectUploadsOn, UploadSessionPermission]
     serializer_class = UploadSessionSerializer
     lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
-        # Another user's session is not there: 404, for reads and writes alike.
-        sessions_seen = UploadSession.objects.select_related("photo__owner")
-        user = self.request.user
-        return sessions_seen if user.is_staff else sessions_seen.filter(owner=user)
+        # A session its user may not see is not there: 404, for reads and writes alike.
+        return UploadSession.objects.seen_by(self.request.user).select_related("photo__owner")
 
     def get_throttles(self):
         # Starting an upload is what counts against the upload limits, as POST /api/photos does.
@@ -113,8 +103,7 @@ class UploadSessionViewSet(
         return Response(UploadStartSerializer(session).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, pk=None):
-        with protocol_errors():
-            sessions.abort(self.get_object().pk)
+        sessions.abort(self.get_object().pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -129,13 +118,9 @@ class UploadSessionViewSet(
     @action(detail=True, methods=["post"])
     def parts(self, request, pk=None):
         session = self.get_object()
-        numbers = PartNumbersSerializer(data=request.data)
+        numbers = PartNumbersSerializer(data=request.data, context={"session": session})
         numbers.is_valid(raise_exception=True)
-        try:
-            with protocol_errors():
-                urls = sessions.sign_parts(session, numbers.validated_data["part_numbers"])
-        except ValueError as error:
-            raise exceptions.ValidationError({"part_numbers": [str(error)]}) from None
+        urls = sessions.sign_parts(session, numbers.validated_data["part_numbers"])
         return Response({"parts": urls})
 
     @extend_schema(
@@ -159,7 +144,6 @@ class UploadSessionViewSet(
         session = self.get_object()
         changes = UploadChangesSerializer(data=request.data)
         changes.is_valid(raise_exception=True)
-        with protocol_errors():
-            session = sessions.complete(session.pk, changes.validated_data)
+        session = sessions.complete(session.pk, changes.validated_data)
         done = session.state == UploadState.DONE
         return Response(UploadSessionSerializer(session).data, status=200 if done else status.HTTP_202_ACCEPTED)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from gallery.direct_uploads import s3
 from gallery.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
-from gallery.visibility import Visibility
+from gallery.visibility import OwnerRule, Visibility
 
 # Every object and multipart upload of a session is under this prefix, which no URL the site hands out reads.
 INCOMING_PREFIX = "incoming/"
@@ -42,7 +42,15 @@ class UploadState(models.TextChoices):
 LIVE_STATES = (UploadState.UPLOADING, UploadState.VERIFYING)
 
 
-class UploadSession(models.Model):
+class UploadSessionQuerySet(models.QuerySet):
+    def seen_by(self, user):
+        """The sessions `user` may see: their own, or all with the gallery.view_uploadsession permission."""
+        if user.has_perm(UploadSession.permission("view")):
+            return self.all()
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+
+class UploadSession(OwnerRule, models.Model):
     """A direct upload: where its bytes go (key, and the S3 multipart upload unless it is one POST), what the client
     declared (file name, size, type: kept, never trusted), what the photo is to be called, and how it ended."""
 
@@ -65,6 +73,8 @@ class UploadSession(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(default=default_expiry)
     ended_at = models.DateTimeField(null=True, blank=True, help_text="When it left the live states.")
+
+    objects = UploadSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -120,6 +120,15 @@ class PartNumbersSerializer(serializers.Serializer):
         help_text=f"The parts (from 1) to sign, at most {sessions.MAX_PARTS_PER_REQUEST} at a time.",
     )
 
+    def validate_part_numbers(self, numbers):
+        """Only the parts the file has; the context's `session` says how many."""
+        count = sessions.part_count(self.context["session"])
+        if wrong := sorted({number for number in numbers if number > count}):
+            raise serializers.ValidationError(
+                f"This upload has parts 1 to {count}; there is no part {', '.join(map(str, wrong))}."
+            )
+        return numbers
+
 
 class PartURLsSerializer(serializers.Serializer):
     parts = PartURLSerializer(many=True)

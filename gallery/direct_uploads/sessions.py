@@ -14,7 +14,8 @@ from django.utils import timezone
 from gallery import images
 from gallery.direct_uploads import s3
 from gallery.direct_uploads.models import UploadSession, UploadState
-from gallery.uploads import UploadTooLarge
+from gallery.failures import Conflict
+from gallery.uploads import UploadRejected, UploadTooLarge
 
 MB = 1024 * 1024
 # S3 wants parts of 5 MB at least (but the last), and at most 10000 of them; a part in flight is a browser's
@@ -30,14 +31,6 @@ URL_SECONDS = 15 * 60
 # The bytes the quick check reads at completion: every accepted format's header, with room for JPEG's
 # metadata segments (EXIF, ICC profiles, XMP: 64 KB each) before its frame header.
 HEADER_BYTES = 1 * MB
-
-
-class Rejected(Exception):
-    """The upload failed a check: the session is rejected, its bytes deleted; the message says why."""
-
-
-class Conflict(Exception):
-    """The session is not in a state that allows this (aborted, expired, already verified...)."""
 
 
 def max_direct_upload_bytes():
@@ -102,14 +95,11 @@ def url_seconds(session):
 
 
 def sign_parts(session, numbers):
-    """[{part_number, url}] for these part numbers of an uploading multipart session. Raises Conflict or ValueError."""
+    """[{part_number, url}] for these part numbers (from 1 to part_count) of an uploading multipart session.
+    Raises Conflict."""
     check_uploading(session)
     if not session.is_multipart:
         raise Conflict("This upload is sent in one POST: it has no parts to sign.")
-    count = part_count(session)
-    wrong = sorted({number for number in numbers if not 1 <= number <= count})
-    if wrong:
-        raise ValueError(f"This upload has parts 1 to {count}; there is no part {', '.join(map(str, wrong))}.")
     expires = url_seconds(session)
     return [
         {
@@ -143,7 +133,7 @@ def complete(session_id, changes):
     """Check what the client sent and queue its verification: the session, now verifying (or as it was, if it
     was verifying or done already). `changes` may set title, description and visibility.
 
-    Raises Rejected (the session is then rejected and its bytes deleted, once this commits) or Conflict.
+    Raises UploadRejected (the session is then rejected and its bytes deleted, once this commits) or Conflict.
     """
     from gallery.direct_uploads.jobs import defer_verification  # the jobs import this module
 
@@ -153,13 +143,13 @@ def complete(session_id, changes):
         if session.state in (UploadState.VERIFYING, UploadState.DONE):
             return session
         if session.state == UploadState.REJECTED:
-            raise Rejected(session.error)
+            raise UploadRejected(session.error)
         check_uploading(session)
         for field, value in changes.items():
             setattr(session, field, value or "")
         try:
             quick_check(session)
-        except Rejected as error:
+        except UploadRejected as error:
             finish(session, UploadState.REJECTED, str(error))
             rejection = error
         else:
@@ -173,7 +163,7 @@ def complete(session_id, changes):
 
 def quick_check(session):
     """Join a multipart upload's parts, then check the object: its size, and its first bytes' format and header
-    limits, as an upload's request checks them (the job checks the rest). Raises Rejected."""
+    limits, as an upload's request checks them (the job checks the rest). Raises UploadRejected."""
     if session.is_multipart:
         try:
             parts = s3.held_parts(session.key, session.multipart_upload_id)
@@ -181,15 +171,15 @@ def quick_check(session):
             parts = []
         expected = [(number, part_length(session, number)) for number in range(1, part_count(session) + 1)]
         if [(part["PartNumber"], part["Size"]) for part in parts] != expected:
-            raise Rejected(f"The upload is incomplete: S3 holds {len(parts)} of its {len(expected)} parts.")
+            raise UploadRejected(f"The upload is incomplete: S3 holds {len(parts)} of its {len(expected)} parts.")
         s3.complete_multipart(session.key, session.multipart_upload_id, parts)
     size = s3.object_size(session.key)
     if size is None:
-        raise Rejected("Nothing was uploaded.")
+        raise UploadRejected("Nothing was uploaded.")
     if size != session.size:
-        raise Rejected(f"The file has {size} bytes, not the {session.size} declared.")
+        raise UploadRejected(f"The file has {size} bytes, not the {session.size} declared.")
     if (problem := size_error(size)) is not None:
-        raise Rejected(problem)
+        raise UploadRejected(problem)
     head = File(io.BytesIO(s3.first_bytes(session.key, HEADER_BYTES)), name=session.filename)
     try:
         if size <= HEADER_BYTES:
@@ -197,7 +187,7 @@ def quick_check(session):
         else:
             images.check_header(head)
     except ValidationError as error:
-        raise Rejected(error.messages[0]) from None
+        raise UploadRejected(error.messages[0]) from None
 
 
 def finish(session, state, error=""):

@@ -19,6 +19,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -299,6 +300,18 @@ def bucket():
 def make_user(db):
     def make(username, **fields):
         return get_user_model().objects.create_user(username, password="correct horse battery", **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_staff(make_user):
+    """A staff user holding the given gallery permissions (codenames such as "change_photo"), and no others."""
+
+    def make(username, *codenames):
+        user = make_user(username, is_staff=True)
+        user.user_permissions.set(Permission.objects.filter(content_type__app_label="gallery", codename__in=codenames))
+        return user
 
     return make
 

@@ -259,20 +259,27 @@ def test_what_only_decoding_tells_is_refused_by_the_job_and_no_photo_is_made(wor
     assert complete(api, body).json() == {"photo": [INVALID_IMAGE]}, "completing again says the same"
 
 
-def test_only_the_owner_and_staff_see_or_act_on_a_session(api, client_for, make_user, bucket):
+def test_only_the_owner_and_holders_of_the_permissions_see_or_act_on_a_session(api, client_for, make_user, make_staff):
     content = noise_png(MIN_PART_SIZE + MB)
     session = start(api, content).json()
-    mallory, anonymous = client_for(make_user("mallory")), client_for(None)
+    staff_without, viewer = make_staff("staff"), make_staff("viewer", "view_uploadsession")
     path = f"/api/uploads/{session['id']}"
 
-    for client, status in ((mallory, 404), (anonymous, 401)):
+    for client, status in (
+        (client_for(make_user("mallory")), 404),
+        (client_for(staff_without), 404),
+        (client_for(None), 401),
+    ):
         assert client.get(path).status_code == status
         assert client.post(f"{path}/parts", {"part_numbers": [1]}, format="json").status_code == status
         assert client.post(f"{path}/complete", {}, format="json").status_code == status
         assert client.delete(path).status_code == status
-    assert anonymous.post("/api/uploads", {"filename": "a.jpg", "size": 10}, format="json").status_code == 401
-    staff = client_for(make_user("staff", is_staff=True))
-    assert staff.get(path).json()["state"] == "uploading"
+    assert client_for(None).post("/api/uploads", {"filename": "a.jpg", "size": 10}, format="json").status_code == 401
+    viewer = client_for(viewer)
+    assert viewer.get(path).json()["state"] == "uploading"
+    assert viewer.post(f"{path}/parts", {"part_numbers": [1]}, format="json").status_code == 403
+    assert viewer.post(f"{path}/complete", {}, format="json").status_code == 403
+    assert viewer.delete(path).status_code == 403
     assert api.get(path).json()["state"] == "uploading", "still uploading: nobody else changed it"
 
     # No URL the site hands out reads an incoming object.
@@ -281,7 +288,8 @@ def test_only_the_owner_and_staff_see_or_act_on_a_session(api, client_for, make_
     key = session["parts"][0]["url"].split("?")[0]
     assert requests.get(key, timeout=10).status_code == 403
 
-    assert staff.delete(path).status_code == 204
+    moderator = client_for(make_staff("moderator", "view_uploadsession", "delete_uploadsession"))
+    assert moderator.delete(path).status_code == 204
     assert api.get(path).json()["state"] == "aborted" and incoming() == set()
 
 

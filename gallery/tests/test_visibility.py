@@ -44,7 +44,10 @@ def world(db):
         "other": make_user("bob"),
         "anonymous": None,
     }
-    users["staff"].user_permissions.add(Permission.objects.get(codename="view_photo"))
+    # Staff who manage photos (issue 17's permission rule: what staff may do to others' photos is the model's).
+    users["staff"].user_permissions.set(
+        Permission.objects.filter(codename__in=["view_photo", "change_photo", "delete_photo"])
+    )
     public_photo = stored_photo(users["owner"], "public.jpg", visibility="public")
     private_photo = copy_of(public_photo, title="private", visibility="private")
     loose = copy_of(public_photo, title="loose", visibility="private")

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0005_visibility_albums_share_links'),
+        ('gallery', '0006_ratecount'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
