@@ -1,4 +1,8 @@
-"""The Photo model and the one path by which an upload becomes a stored photo, its renditions left to a job."""
+"""The Photo model and the one path by which an upload becomes a stored photo, its renditions left to a job.
+
+What the library adds to a photo (when and how it was taken, its checksum, favourite, trash, sort and search
+columns) is gallery.library.fields'.
+"""
 
 import unicodedata
 import uuid
@@ -7,7 +11,8 @@ from functools import cached_property
 from pathlib import PurePath, PurePosixPath
 
 from django.conf import settings
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -15,6 +20,8 @@ from django.utils import timezone
 
 from gallery import images
 from gallery.counters import RateCount  # noqa: F401 - the rate limits' model, registered with the app here
+from gallery.library.duplicates import DuplicatePhoto, violates_checksum_constraint
+from gallery.library.fields import PhotoLibraryFields
 from gallery.storage import delete_after_commit, delete_object, storage_errors
 from gallery.visibility import OwnerRule, PhotoQuerySet, Visibility, default_visibility
 
@@ -53,13 +60,24 @@ BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
 
 def title_from_filename(filename):
     """A readable default title from the client's file name: no extension, no control characters."""
-    stem = PurePath(filename or "").stem
-    # Drop control and format characters (NUL, right-to-left overrides) that could disguise a title.
-    visible = "".join(ch for ch in stem if unicodedata.category(ch) not in {"Cc", "Cf"})
-    return " ".join(visible.split())[:TITLE_MAX_LENGTH]
+    # Control and format characters (NUL, right-to-left overrides) could disguise a title.
+    return images.printable(PurePath(filename or "").stem)[:TITLE_MAX_LENGTH]
 
 
-class PhotoManager(models.Manager.from_queryset(PhotoQuerySet)):
+class AllPhotosManager(models.Manager.from_queryset(PhotoQuerySet)):
+    """Every photo, those in the trash too: for their owners' trash, the photo page, maintenance and the admin."""
+
+    def get_queryset(self):
+        # The search vector is only ever read by PostgreSQL.
+        return super().get_queryset().defer("search_vector")
+
+
+class PhotoManager(AllPhotosManager):
+    """The photos not in the trash: every list, search, album, share link and ZIP starts from here (Photo.objects)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=True)
+
     def create_from_upload(self, image, *, title="", description="", owner=None, visibility=None):
         """A new photo made from a DetectedImage: see Photo.save_upload."""
         if owner is not None and not owner.is_authenticated:
@@ -79,7 +97,7 @@ class PhotoState(models.TextChoices):
     FAILED = "failed", "failed"
 
 
-class Photo(OwnerRule, models.Model):
+class Photo(OwnerRule, PhotoLibraryFields):
     """A photo: its bytes are an S3 object, this row keeps the object's key and what is known about it."""
 
     image = models.FileField("original", upload_to="photos/", max_length=255)
@@ -108,14 +126,17 @@ class Photo(OwnerRule, models.Model):
     processing_error = models.TextField(blank=True, editable=False, help_text="Why processing failed, when it did.")
 
     objects = PhotoManager()
+    all_objects = AllPhotosManager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        base_manager_name = "all_objects"
+        ordering = ["-sort_at", "-id"]
         indexes = [
-            models.Index(fields=["-created_at", "-id"], name="photo_newest_first"),
+            *PhotoLibraryFields.Meta.indexes,
             # The few photos not ready, which make_renditions and the admin's filter look for.
-            models.Index(fields=["state"], condition=~models.Q(state="ready"), name="photo_not_ready"),
+            models.Index(fields=["state"], condition=~Q(state="ready"), name="photo_not_ready"),
         ]
+        constraints = PhotoLibraryFields.Meta.constraints
 
     def __str__(self):
         return self.title or f"Photo {self.pk}"
@@ -132,11 +153,17 @@ class Photo(OwnerRule, models.Model):
         """Store a DetectedImage in S3 as this new photo's original, then insert the row and defer its processing.
 
         The row and its job are inserted in one transaction, so neither exists without the other; the
-        renditions are the job's (gallery.jobs.photos). Leaves no object without a row. Raises
-        StorageUnavailable when S3 fails and DatabaseError when the database does.
+        renditions are the job's (gallery.jobs.photos). Leaves no object without a row. Raises DuplicatePhoto,
+        storing nothing, when the owner already has these bytes; StorageUnavailable when S3 fails and
+        DatabaseError when the database does.
         """
         from gallery.jobs.photos import defer_processing  # gallery.jobs imports this module
 
+        self.checksum = image.checksum
+        if self.owner_id is not None and (existing := self.existing_duplicate()):
+            raise DuplicatePhoto(existing)
+        self.original_filename = images.printable(PurePath(image.file.name or "").name)[:255]
+        self.set_metadata(image.metadata)
         self.title = self.title or title_from_filename(image.file.name)
         self.width, self.height = image.width, image.height
         self.size = image.file.size
@@ -151,8 +178,10 @@ class Photo(OwnerRule, models.Model):
             with transaction.atomic():
                 self.save()
                 defer_processing(self)
-        except DatabaseError:
+        except DatabaseError as error:
             delete_object(self.image.name, self.image.storage)
+            if isinstance(error, IntegrityError) and violates_checksum_constraint(error):
+                raise DuplicatePhoto(self.existing_duplicate()) from error  # the same bytes, a moment earlier
             raise
 
     @property
@@ -196,13 +225,14 @@ class Photo(OwnerRule, models.Model):
         return [self.image.name, *self.rendition_keys()]
 
     def is_visible_to(self, user):
-        """The per-object form of Photo.objects.visible_to(user)."""
-        return Photo.objects.visible_to(user).filter(pk=self.pk).exists()
+        """The per-object form of Photo.all_objects.visible_to(user).including_trash_of(user)."""
+        return Photo.all_objects.visible_to(user).including_trash_of(user).filter(pk=self.pk).exists()
 
 
 @receiver(post_delete, sender=Photo)
 def delete_photo_object(sender, instance, **kwargs):
-    """However a photo row goes (API, admin bulk delete, a deleted owner), its objects follow after commit.
+    """However a photo row goes (the trash's purge, admin bulk delete, a deleted owner), its objects follow after
+    commit.
 
     Renditions are deleted whatever the state: a job may have stored some before it failed.
     """

@@ -2,7 +2,9 @@
 and the one owner rule for who changes and deletes what has an owner (photos, upload sessions).
 
 A photo or an album is public (everyone sees it, as before) or private (its owner, staff and the members of an
-album holding it see it). What someone may not see answers 404, so that its existence does not leak.
+album holding it see it). A photo in the trash is out of every list, album and share link (Photo.objects leaves
+it out); its page and API detail are seen only by those who may delete it, among those who may see it at all
+(including_trash_of). What someone may not see answers 404, so that its existence does not leak.
 """
 
 from django.apps import apps
@@ -53,6 +55,18 @@ class PhotoQuerySet(VisibleQuerySet):
                 | Exists(entries.filter(album__memberships__user=user))
             )
         return rule
+
+    def in_trash(self):
+        return self.filter(trashed_at__isnull=False)
+
+    def including_trash_of(self, user):
+        """These photos less those in the trash, except the ones `user` may take out of it or delete forever
+        (Photo.can_be_deleted_by): their owner's, and any for users with the gallery.delete_photo permission."""
+        if user.has_perm("gallery.delete_photo"):
+            return self.all()
+        if user.is_authenticated:
+            return self.filter(Q(trashed_at=None) | Q(owner=user))
+        return self.filter(trashed_at=None)
 
 
 class AlbumQuerySet(VisibleQuerySet):

@@ -7,13 +7,13 @@ import tempfile
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from procrastinate.contrib.django.models import ProcrastinateJob
 
 from gallery import images
 from gallery.direct_uploads import s3, sessions
 from gallery.direct_uploads.models import UploadSession, UploadState
 from gallery.jobs.photos import run_or_give_up
 from gallery.jobs.queue import PHOTOS_QUEUE, RETRY, app, periodic
+from gallery.library.duplicates import DuplicatePhoto
 from gallery.serializers import PhotoUploadSerializer
 from gallery.storage import delete_object
 
@@ -40,11 +40,6 @@ def verify_upload_job(context, session_id):
 def defer_verification(session):
     """Queue the verification of a session that is now verifying, in the caller's transaction."""
     verify_upload_job.configure(lock=f"upload:{session.pk}").defer(session_id=str(session.pk))
-
-
-def waiting_verifications():
-    """How many verification jobs are queued or running, retries included."""
-    return ProcrastinateJob.objects.filter(task_name=VERIFY_UPLOAD_TASK, status__in=["todo", "doing"]).count()
 
 
 def verify_upload(session_id):
@@ -74,16 +69,21 @@ def verify_upload(session_id):
 
 
 def make_photo(session_id, upload):
-    """Save the validated upload as the session's photo, and the session done, in one transaction."""
+    """Save the validated upload as the session's photo, and the session done, in one transaction. When its owner
+    had these bytes already, the session is done as that photo, as POST /api/photos answers it (duplicate)."""
     photo = None
     try:
         with transaction.atomic():
             session = UploadSession.objects.select_for_update().filter(pk=session_id).first()
             if session is None or session.state != UploadState.VERIFYING:
                 return  # its owner was deleted meanwhile
-            photo = upload.save(owner=session.owner)
+            try:
+                photo = upload.save(owner=session.owner)
+            except DuplicatePhoto as duplicate:
+                session.photo, session.duplicate = duplicate.photo, True
+            else:
+                session.photo = photo
             session.end(UploadState.DONE)
-            session.photo = photo
             session.save()
             s3.discard_after_commit(session.key)
     except BaseException:

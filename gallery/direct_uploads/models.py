@@ -70,6 +70,9 @@ class UploadSession(OwnerRule, models.Model):
     state = models.CharField(max_length=10, choices=UploadState, default=UploadState.UPLOADING)
     error = models.TextField(blank=True, help_text="Why the upload was rejected, when it was.")
     photo = models.ForeignKey("gallery.Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    duplicate = models.BooleanField(
+        default=False, help_text="Done as the photo its owner had of these exact bytes: nothing new was stored."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(default=default_expiry)
     ended_at = models.DateTimeField(null=True, blank=True, help_text="When it left the live states.")

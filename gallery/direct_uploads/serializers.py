@@ -85,6 +85,7 @@ class UploadSessionSerializer(serializers.ModelSerializer):
             "visibility",
             "parts_held",
             "photo",
+            "duplicate",
             "error",
             "created_at",
             "expires_at",
@@ -92,6 +93,7 @@ class UploadSessionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "state": {"help_text": "uploading, verifying, done, rejected, aborted or expired."},
+            "duplicate": {"help_text": "True once done when you already had these bytes: `photo` is that photo."},
             "error": {"help_text": "Why it was rejected (the texts of POST /api/photos); empty otherwise."},
             "expires_at": {"help_text": "An upload not completed by then is aborted and its parts deleted."},
         }

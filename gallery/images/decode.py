@@ -1,7 +1,8 @@
 """Detecting and decoding uploaded images from their bytes, never from the client's name or type.
 
 Three depths, within the same decode budget (gallery.images.limits). detect_image, on the upload's request:
-the header's format, size and pixel limits, and the cheapest check that proves the data whole.
+the header's format, size and pixel limits, what its EXIF says of how the photo was taken, and the cheapest
+check that proves the data whole.
 decode_image, in the job that makes the renditions: the pixels, reduced to about the display size.
 check_header, when a direct upload completes: what a file's first bytes tell, before a job reads the rest.
 """
@@ -18,6 +19,7 @@ from django.core.files import File
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from gallery.images.containers import file_contents, isobmff_boxes
+from gallery.images.exif import PhotoMetadata, header_exif, metadata_from_bytes, metadata_from_exif
 from gallery.images.formats import ACCEPTED_FORMATS, PILLOW_FORMATS, invalid_image, too_many_pixels
 from gallery.images.limits import HEIF_BYTES_PER_PIXEL, decode_bytes_per_pixel, pixel_limit
 from gallery.images.renditions import DISPLAY, ORIENTATION_TRANSPOSE, RENDITIONS, SWAPS_AXES, fit_within
@@ -34,7 +36,9 @@ class DetectedImage:
 
     width and height are as the image is shown, its orientation applied. pixels, from decode_image only, are
     the decoded image, at least as large as the display rendition and less than twice it (or whole, when it
-    is smaller), before `transpose` turns them upright.
+    is smaller), before `transpose` turns them upright. metadata is what the EXIF of its header says about how
+    it was taken (read at upload, so the row has it from the start); checksum the SHA-256 (hex) of the bytes
+    as uploaded, once gallery.uploads has computed it.
     """
 
     file: File
@@ -44,6 +48,8 @@ class DetectedImage:
     pixels: Image.Image | None = dataclasses.field(default=None, repr=False)
     transpose: Image.Transpose | None = None
     icc_profile: bytes | None = dataclasses.field(default=None, repr=False)
+    metadata: PhotoMetadata = PhotoMetadata()
+    checksum: str | None = None
 
     @property
     def content_type(self):
@@ -130,12 +136,14 @@ def read_with_pillow(file, max_pixels, decode, whole):
             # the display size, for less time and memory.
             image.draft(image.mode, display)
             image.load()
-            transpose = orientation(image)
+            exif = image.getexif()
             pixels = shrunk(image, display)
         else:
-            transpose = orientation(image) if "exif" in image.info or image.format != "PNG" else None
+            exif = header_exif(image)
             if whole:
                 check_whole(image, file)
+        transpose = orientation(exif)
+        metadata = metadata_from_exif(exif)
     if transpose in SWAPS_AXES:
         width, height = height, width
     return DetectedImage(
@@ -146,16 +154,17 @@ def read_with_pillow(file, max_pixels, decode, whole):
         pixels=pixels,
         transpose=transpose,
         icc_profile=icc_profile,
+        metadata=metadata,
     )
 
 
-def orientation(image):
-    """How the image's EXIF says its pixels are turned to be shown upright (a Transpose), or None.
+def orientation(exif):
+    """How an image's EXIF (None: not read) says its pixels are turned to be shown upright (a Transpose), or None.
 
-    A PNG may keep its EXIF after the pixels, where only decoding finds it: detect_image leaves that to
-    the job, which records the upright size it finds.
+    A PNG may keep its EXIF after the pixels, where only decoding finds it (header_exif): detect_image leaves
+    that to the job, which records the upright size it finds.
     """
-    return ORIENTATION_TRANSPOSE.get(image.getexif().get(ExifTags.Base.Orientation))
+    return None if exif is None else ORIENTATION_TRANSPOSE.get(exif.get(ExifTags.Base.Orientation))
 
 
 def check_whole(image, file):
@@ -208,7 +217,13 @@ def read_heif(file, max_pixels, decode, whole):
     elif whole:
         check_boxes(file)
     return DetectedImage(
-        file=file, format="HEIF", width=width, height=height, pixels=pixels, icc_profile=heif.info.get("icc_profile")
+        file=file,
+        format="HEIF",
+        width=width,
+        height=height,
+        pixels=pixels,
+        icc_profile=heif.info.get("icc_profile"),
+        metadata=metadata_from_bytes(heif.info.get("exif")),
     )
 
 

@@ -17,9 +17,9 @@ from gallery.direct_uploads.sessions import MIN_PART_SIZE
 from gallery.models import Photo
 from gallery.tests import test_browser
 from gallery.tests.conftest import image_bytes, stored_keys
+from gallery.tests.direct_upload_client import MB, incoming
 from gallery.tests.test_browser import SCREENSHOTS, log_in, noisy_jpeg, server_thumbnail
 from gallery.tests.test_direct_upload_bucket import bucket_rules_restored  # noqa: F401 (an autouse fixture)
-from gallery.tests.test_direct_uploads import MB, incoming
 from gallery.tests.test_hostile import noise_png
 
 # test_browser.py's fixtures: Debian's Chromium, the page's problems.

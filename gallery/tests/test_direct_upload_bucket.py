@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from gallery.direct_uploads import bucket
 from gallery.tests.conftest import image_bytes, run_django
-from gallery.tests.test_direct_uploads import nothing_left_in_incoming, start  # noqa: F401 (an autouse fixture)
+from gallery.tests.direct_upload_client import nothing_left_in_incoming, start  # noqa: F401 (an autouse fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from gallery.direct_uploads.models import UploadSession, UploadState
 from gallery.direct_uploads.sessions import MIN_PART_SIZE
 from gallery.tests import test_reconcile
 from gallery.tests.conftest import image_bytes, wait_until
-from gallery.tests.test_direct_uploads import (
+from gallery.tests.direct_upload_client import (
     MB,
     incoming,
     nothing_left_in_incoming,  # noqa: F401 (an autouse fixture)

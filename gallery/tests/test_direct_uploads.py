@@ -11,102 +11,27 @@ import requests
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from gallery.direct_uploads.models import UploadSession, UploadState
+from gallery.direct_uploads.models import UploadState
 from gallery.direct_uploads.sessions import HEADER_BYTES, MIN_PART_SIZE
 from gallery.models import Photo, PhotoState
 from gallery.tests.conftest import heic_bytes, image_bytes, photo_exif, png_chunk, stored_keys, wait_until
+from gallery.tests.direct_upload_client import (
+    MB,
+    complete,
+    direct_upload,
+    finished,
+    incoming,
+    nothing_left_in_incoming,  # noqa: F401 (an autouse fixture)
+    part_of,
+    post_whole,
+    put_part,
+    sign,
+    start,
+)
 from gallery.tests.test_hostile import noise_png, saved
 from gallery.tests.test_jobs import INVALID_IMAGE, broken_png
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MB = 1024 * 1024
-
-
-def start(client, content, filename="photo.jpg", **fields):
-    """POST /api/uploads declaring `content`; the response."""
-    declared = {"filename": filename, "size": len(content), "content_type": "image/jpeg", **fields}
-    return client.post("/api/uploads", declared, format="json")
-
-
-def post_whole(session, content):
-    """Send a one-POST session's bytes to the bucket as a browser's form would; S3's response."""
-    post = session["post"]
-    return requests.post(post["url"], data=post["fields"], files={"file": ("blob", content)}, timeout=60)
-
-
-def put_part(url, data):
-    return requests.put(url, data=data, timeout=60)
-
-
-def part_of(session, content, number):
-    size = session["part_size"]
-    return content[(number - 1) * size : number * size]
-
-
-def sign(client, session, *numbers):
-    """{part number: URL} of these parts, from POST /api/uploads/{id}/parts."""
-    response = client.post(f"/api/uploads/{session['id']}/parts", {"part_numbers": list(numbers)}, format="json")
-    assert response.status_code == 200, response.content
-    return {part["part_number"]: part["url"] for part in response.json()["parts"]}
-
-
-def send_all(client, session, content):
-    """Send every byte as the session says: its POST, or each of its parts."""
-    if session["post"] is not None:
-        assert post_whole(session, content).status_code == 204
-        return
-    count = -(-len(content) // session["part_size"])
-    urls = {part["part_number"]: part["url"] for part in session["parts"]}
-    urls.update(sign(client, session, *(n for n in range(1, count + 1) if n not in urls)))
-    for number, url in urls.items():
-        assert put_part(url, part_of(session, content, number)).status_code == 200
-
-
-def complete(client, session, **fields):
-    return client.post(f"/api/uploads/{session['id']}/complete", fields, format="json")
-
-
-def direct_upload(client, content, filename="photo.jpg", **fields):
-    """Start, send and complete an upload; the response to completing it."""
-    created = start(client, content, filename, **fields)
-    assert created.status_code == 201, created.content
-    send_all(client, created.json(), content)
-    return complete(client, created.json())
-
-
-def finished(session_id):
-    """The session once its job has verified it (done or rejected)."""
-    return wait_until(
-        lambda: UploadSession.objects.exclude(state=UploadState.VERIFYING).filter(pk=session_id).first(), "verdict"
-    )
-
-
-def incoming():
-    """Objects and multipart uploads under incoming/ in the bucket: what a session may leave behind."""
-    client = default_storage.bucket.meta.client
-    bucket = default_storage.bucket_name
-    objects = client.list_objects_v2(Bucket=bucket, Prefix="incoming/").get("Contents", [])
-    uploads = client.list_multipart_uploads(Bucket=bucket, Prefix="incoming/").get("Uploads", [])
-    return {item["Key"] for item in objects} | {f"{item['Key']} (multipart)" for item in uploads}
-
-
-def clear_incoming():
-    """Abort every multipart upload and delete every object under incoming/."""
-    client = default_storage.bucket.meta.client
-    bucket = default_storage.bucket_name
-    for item in client.list_multipart_uploads(Bucket=bucket, Prefix="incoming/").get("Uploads", []):
-        client.abort_multipart_upload(Bucket=bucket, Key=item["Key"], UploadId=item["UploadId"])
-    for item in client.list_objects_v2(Bucket=bucket, Prefix="incoming/").get("Contents", []):
-        client.delete_object(Bucket=bucket, Key=item["Key"])
-
-
-@pytest.fixture(autouse=True)
-def nothing_left_in_incoming():
-    """Each test starts with incoming/ empty (other tests may start sessions and leave them), and ends so."""
-    clear_incoming()
-    yield
-    clear_incoming()
 
 
 def oversized_png():
@@ -140,12 +65,34 @@ def test_a_small_file_goes_in_one_post_and_becomes_a_photo_without_its_location(
     assert body["state"] == "done" and body["error"] == "" and body["photo"]["id"] == photo.pk
     assert set(body["photo"]) == set(api.get(f"/api/photos/{photo.pk}").json()), "the photo as the API shows it"
     assert (photo.owner, photo.title, photo.description, photo.visibility) == (alice, "IMG_0042", "Sea", "private")
+    # The upload path of POST /api/photos: what EXIF says of how it was taken, and the checksum of the bytes sent.
+    assert body["photo"]["taken_at"].startswith("2024-07-14T18:30:05")
+    assert (body["photo"]["camera_make"], body["photo"]["camera_model"]) == ("Phonemaker", "Phone 12")
+    assert photo.checksum == hashlib.sha256(content).hexdigest() and photo.original_filename == "IMG_0042.jpg"
     stored = Image.open(default_storage.open(photo.image.name))
     assert stored.getexif().get_ifd(0x8825) == {}, "no GPS in the stored original"
     assert stored.getexif()[0x0110] == "Phone 12", "the rest of the EXIF is kept"
     wait_until(lambda: Photo.objects.get().state == PhotoState.READY, "renditions made as for any upload")
     assert stored_keys() - bucket == set(Photo.objects.get().object_keys())
     assert incoming() == set(), "the incoming object is deleted"
+
+
+def test_bytes_the_owner_has_already_are_that_photo_as_post_api_photos_answers(worker, api, upload, bucket):
+    content = noise_png(MIN_PART_SIZE + MB)
+    first = direct_upload(api, content)
+    photo = Photo.objects.get(pk=finished(first.json()["id"]).photo_id)
+    wait_until(lambda: Photo.objects.get().state == PhotoState.READY, "renditions made")
+    keys = stored_keys()
+
+    again = direct_upload(api, content, "copy.png")
+    session = finished(again.json()["id"])
+    body = api.get(f"/api/uploads/{session.pk}").json()
+
+    assert (body["state"], body["duplicate"], body["photo"]["id"]) == ("done", True, photo.pk)
+    assert Photo.objects.count() == 1 and stored_keys() == keys and incoming() == set(), "nothing new is stored"
+    assert api.get(f"/api/uploads/{first.json()['id']}").json()["duplicate"] is False
+    posted = upload(content)
+    assert (posted.status_code, posted.json()["id"], posted.json()["duplicate"]) == (200, photo.pk, True)
 
 
 def test_a_multipart_upload_resumes_from_the_parts_s3_holds(worker, api, alice, bucket):

@@ -216,7 +216,8 @@
     return session;
   }
 
-  // Upload one file; resolves with the photo once the server has verified it, or rejects with an UploadError.
+  // Upload one file; resolves with the photo once the server has verified it (duplicate: true when the library
+  // had these bytes already, and that photo is it), or rejects with an UploadError.
   // options: uploadsUrl, csrfToken, fields ({title, description, visibility}), onProgress(fraction), onStatus(text).
   async function directUpload(file, options) {
     const progress = (fraction) => options.onProgress(Math.min(1, fraction));
@@ -245,7 +246,7 @@
       options.onStatus("Uploaded. Checking the file…");
       session = await verified(session, options);
       remember(file, null);
-      if (session.state === "done") return session.photo;
+      if (session.state === "done") return { ...session.photo, duplicate: session.duplicate };
       throw new UploadError(session.error || `The upload was ${session.state}.`);
     } catch (error) {
       if (error instanceof UploadError) throw error;

@@ -1,5 +1,7 @@
 // The upload page's drop zone: several files at once, each with a preview, a progress bar and its own result.
 // Each file goes straight to the bucket (upload-direct.js) when the page offers it, else to POST /api/photos.
+// Files already in the library (the same SHA-256, computed here with SubtleCrypto and asked about with one
+// POST /api/photos/check) are marked as such and not sent.
 // Without this script the page's form still works as a plain multipart POST of one photo to /upload/.
 (function () {
   "use strict";
@@ -15,6 +17,8 @@
   // Set when the bucket takes direct uploads from this page (upload-direct.js is then loaded before this).
   const uploadsUrl = form.dataset.uploadsUrl;
   const direct = Boolean(uploadsUrl && window.photositeDirectUpload);
+  const checkUrl = form.dataset.checkUrl;
+  const CHECKS_PER_REQUEST = 1000;
   const maxBytes = Number(form.dataset.maxBytes);
   const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const SIMULTANEOUS_UPLOADS = 2;
@@ -24,6 +28,7 @@
   let uploaded = 0;
   let failed = 0;
   let unsettled = 0;
+  let known = 0;
 
   form.classList.add("js-upload");
   input.multiple = true;
@@ -101,7 +106,12 @@
     summarize();
   }
 
+  // A photo as POST /api/photos answers it (or a direct upload's): new, or one the library had already.
   function uploadedAs(entry, photo) {
+    if (photo.duplicate) {
+      settleKnown(entry, photo.id, photo.trashed_at !== null);
+      return;
+    }
     const link = element("a", null, `View “${photo.title || "photo"}”`);
     link.href = `/photos/${photo.id}/`;
     settle(entry, true, photo.state === "ready" ? "Uploaded." : "Uploaded. Processing…", link);
@@ -120,6 +130,60 @@
   function showProgress(entry, fraction) {
     entry.progress.value = Math.round(fraction * 100);
     entry.status.textContent = `Uploading… ${entry.progress.value}%`;
+  }
+
+  // The photo the library already has: a link to it, and nothing sent.
+  function settleKnown(entry, photoId, trashed) {
+    unsettled--;
+    entry.item.classList.add("upload-item--known");
+    entry.progress.value = 100;
+    entry.status.textContent = trashed ? "Already in your library, in the trash." : "Already in your library.";
+    const link = element("a", null, "View it");
+    link.href = `/photos/${photoId}/`;
+    entry.status.append(" ", link);
+    known++;
+  }
+
+  function hex(buffer) {
+    return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
+
+  // SHA-256 of each file, then one question to the server per CHECKS_PER_REQUEST files; any failure (no
+  // SubtleCrypto outside HTTPS, the check refused) only means that the files are sent, as without the check.
+  async function checkThenQueue(entries) {
+    let results = [];
+    if (checkUrl && window.crypto && crypto.subtle) {
+      for (const entry of entries) entry.status.textContent = "Checking…";
+      try {
+        // One file at a time: each is read whole into memory to be hashed.
+        for (const entry of entries) {
+          entry.checksum = hex(await crypto.subtle.digest("SHA-256", await entry.file.arrayBuffer()));
+        }
+        for (let start = 0; start < entries.length; start += CHECKS_PER_REQUEST) {
+          const checksums = entries.slice(start, start + CHECKS_PER_REQUEST).map((entry) => entry.checksum);
+          const response = await fetch(checkUrl, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
+            body: JSON.stringify({ checksums }),
+          });
+          if (response.ok) results = results.concat((await response.json()).results);
+        }
+      } catch (ignored) {
+        // Unchecked files are sent; the server answers a duplicate itself.
+      }
+    }
+    const byChecksum = new Map(results.map((result) => [result.checksum, result]));
+    for (const entry of entries) {
+      const match = byChecksum.get(entry.checksum);
+      if (match) {
+        settleKnown(entry, match.photo_id, match.trashed);
+      } else {
+        entry.status.textContent = "Waiting…";
+        queue.push(entry);
+      }
+    }
+    next();
   }
 
   // The server's thumbnail replaces the local preview once a worker has made it: it is what the gallery shows,
@@ -213,7 +277,7 @@
       if (event.lengthComputable) showProgress(entry, event.loaded / event.total);
     });
     xhr.addEventListener("load", () => {
-      if (xhr.status === 201) {
+      if (xhr.status === 201 || (xhr.status === 200 && JSON.parse(xhr.responseText).duplicate)) {
         uploadedAs(entry, JSON.parse(xhr.responseText));
       } else {
         settle(entry, false, errorMessage(xhr));
@@ -237,7 +301,8 @@
   function summarize() {
     if (running === 0 && !queue.length && !unsettled) {
       summary.hidden = false;
-      summary.textContent = `${uploaded} uploaded${failed ? `, ${failed} failed` : ""}. `;
+      const already = known ? `, ${known} already in your library` : "";
+      summary.textContent = `${uploaded} uploaded${already}${failed ? `, ${failed} failed` : ""}. `;
       const link = element("a", null, "See the gallery");
       link.href = "/";
       summary.append(link);
@@ -247,16 +312,17 @@
   function accept(files) {
     summary.hidden = true;
     unsettled += files.length;
+    const toCheck = [];
     for (const file of files) {
       const entry = addItem(file);
       if (file.size > maxBytes) {
         // The server would refuse it too, but only after the browser had sent all of it.
         settle(entry, false, `The file is too large: the limit is ${form.dataset.maxMb} MB.`);
       } else {
-        queue.push(entry);
+        toCheck.push(entry);
       }
     }
-    next();
+    checkThenQueue(toCheck);
   }
 
   input.addEventListener("change", () => {

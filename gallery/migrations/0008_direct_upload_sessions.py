@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0006_ratecount'),
+        ('gallery', '0007_photo_taken_camera_search_checksum_trash_favorite'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -34,6 +34,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('expires_at', models.DateTimeField(default=gallery.direct_uploads.models.default_expiry)),
                 ('ended_at', models.DateTimeField(blank=True, help_text='When it left the live states.', null=True)),
+                ('duplicate', models.BooleanField(default=False, help_text='Done as the photo its owner had of these exact bytes: nothing new was stored.')),
                 ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='upload_sessions', to=settings.AUTH_USER_MODEL)),
                 ('photo', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='gallery.photo')),
             ],
