@@ -1,7 +1,7 @@
 """The Django admin for photos: browse with previews, search, edit titles, add through the API's validation, move
 to the trash, restore and delete forever, see which photos failed processing and why, and queue them again.
 
-Albums and share links have theirs in their packages, registered by the imports at the end.
+Albums, share links and upload sessions have theirs in their packages, registered by the imports at the end.
 """
 
 from django.conf import settings
@@ -201,4 +201,5 @@ class PhotoAdmin(admin.ModelAdmin):
 
 
 from gallery.albums import admin as album_admin  # noqa: E402, F401
+from gallery.direct_uploads import admin as upload_admin  # noqa: E402, F401
 from gallery.shares import admin as share_admin  # noqa: E402, F401
