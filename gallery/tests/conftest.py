@@ -1,179 +1,17 @@
-"""Fixtures and helpers: users with API tokens, image bytes, the real S3 bucket, fresh processes, gunicorn."""
+"""Fixtures: users with API tokens, the real S3 bucket, gunicorn, an isolated site (helpers: gallery.tests.support)."""
 
 import contextlib
 import io
-import os
-import shlex
-import socket
-import struct
-import subprocess
-import sys
-import time
-import uuid
-import zlib
-from pathlib import Path
 
-import pillow_heif
 import pytest
-import requests
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
-from PIL import ExifTags, Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from gallery.images import detect_image
-from gallery.models import Photo
-
-BASE_DIR = Path(settings.BASE_DIR)
-
-
-def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", color=None):
-    """A small real image in the given Pillow format, of one colour."""
-    if color is None:
-        color = 128 if mode in {"L", "P"} else (200, 80, 40)
-    image = Image.new(mode, size, color=color)
-    buffer = io.BytesIO()
-    image.save(buffer, format=image_format)
-    return buffer.getvalue()
-
-
-def heic_bytes(image, **metadata):
-    """`image` saved as a HEIC by pillow-heif (libheif and x265, its fastest preset), with exif= and xmp= if given."""
-    buffer = io.BytesIO()
-    pillow_heif.from_pillow(image).save(buffer, quality=90, enc_params={"preset": "ultrafast"}, **metadata)
-    return buffer.getvalue()
-
-
-def stored_photo(owner, name="photo.jpg", content=None, **fields):
-    """A photo stored the way every upload is, through detect_image and create_from_upload."""
-    upload = SimpleUploadedFile(name, content or image_bytes(), content_type="image/jpeg")
-    return Photo.objects.create_from_upload(detect_image(upload), owner=owner, **fields)
-
-
-def png_chunk(kind, data):
-    """One PNG chunk: length, type, data and CRC."""
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def photo_exif():
-    """EXIF as a phone writes it: orientation, camera, time taken, and where the photo was taken."""
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = 6
-    exif[ExifTags.Base.Make] = "Phonemaker"
-    exif[ExifTags.Base.Model] = "Phone 12"
-    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2024:07:14 18:30:05"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps.update({1: "N", 2: (48.0, 51.0, 29.6), 3: "E", 4: (2.0, 17.0, 40.2)})
-    return exif
-
-
-def stored_keys():
-    """The object keys under photos/ in the real bucket."""
-    return {f"photos/{name}" for name in default_storage.listdir("photos")[1]}
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def storages_with(**options):
-    """STORAGES whose default backend has other S3 options; changing STORAGES makes Django build a new storage."""
-    return {
-        "default": {"BACKEND": "gallery.storage.PhotoStorage", "OPTIONS": options},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-def current_database_url(scheme="postgres"):
-    """A URL of the database these tests run on, for another process."""
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"{scheme}://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def run_django(code, env_file, **environ):
-    """Run Python with photosite's settings in a fresh process whose environment holds only `environ`."""
-    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "photosite.settings", "ENV_FILE": str(env_file)}
-    env.update(environ)
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
-    )
-
-
-def procfile_line(process):
-    """The Procfile's command for `process`, as the platform hands it to a shell."""
-    for line in (BASE_DIR / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            return command.strip()
-    raise AssertionError(f"no {process} process in the Procfile")
-
-
-def run_django_without_database(code, tmp_path):
-    """run_django on this suite's S3 but with a database port that nothing listens on."""
-    environ = {key: os.environ[key] for key in os.environ if key.startswith("AWS_")}
-    return run_django(
-        code,
-        tmp_path / "no.env",
-        **environ,
-        SECRET_KEY="test-only",
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="false",
-        DATABASE_URL=f"postgres://nobody@127.0.0.1:{free_port()}/photosite",
-    )
-
-
-def procfile_command(process):
-    """The command of a Procfile line, split as a shell would."""
-    return shlex.split(procfile_line(process))
-
-
-def gunicorn(command):
-    """The Procfile's command with this virtualenv's gunicorn."""
-    return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
-
-
-def start_gunicorn(env, log=None):
-    """gunicorn from the Procfile's web line on a free port, with env; return (process, base URL) once it answers."""
-    port = free_port()
-    command = procfile_command("web")
-    assert command[:2] == ["gunicorn", "photosite.wsgi"]
-    with open(log, "ab") if log else contextlib.nullcontext() as output:
-        process = subprocess.Popen(
-            [*gunicorn(command), "--bind", f"127.0.0.1:{port}"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=10)
-                return process, base
-            except requests.ConnectionError:
-                assert process.poll() is None, "gunicorn exited"
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.2)
-    except BaseException:
-        stop_gunicorn(process)
-        raise
-
-
-def stop_gunicorn(process):
-    """Stop gunicorn gracefully: its master waits for the workers."""
-    process.terminate()
-    process.wait(timeout=30)
+from gallery.tests.support import running_gunicorn, stored_keys
+from gallery.tests.support.isolated_site import IsolatedSite
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -184,16 +22,13 @@ def collected_static():
 
 @pytest.fixture(scope="session")
 def isolated_site_session():
-    # Imported here: that module imports this one.
-    from gallery.tests.isolated_site import IsolatedSite
-
     with contextlib.ExitStack() as stack:
         yield IsolatedSite(stack)
 
 
 @pytest.fixture
 def isolated_site(isolated_site_session):
-    """A site of its own (gallery.tests.isolated_site) that a test may overload or take PostgreSQL or S3 from.
+    """A site of its own (gallery.tests.support.isolated_site) that a test may overload or take PostgreSQL or S3 from.
 
     Started once per session; each test gets it with both servers running and /healthz answering 200.
     """
@@ -258,25 +93,6 @@ def upload(api):
         return (client or api).post("/api/photos", {"photo": file, **fields}, format="multipart", **headers)
 
     return post
-
-
-@contextlib.contextmanager
-def running_gunicorn(**environ):
-    """gunicorn as deployed, on the test database with DEBUG off, until the block ends: (base URL, process)."""
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        # Plain HTTP on 127.0.0.1; test_security.py tests the redirect to HTTPS.
-        "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": current_database_url(),
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or uuid.uuid4().hex,
-        **environ,
-    }
-    process, base = start_gunicorn(env)
-    try:
-        yield base, process
-    finally:
-        stop_gunicorn(process)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes, stored_keys, stored_photo
+from gallery.tests.support import image_bytes, stored_keys, stored_photo
 
 pytestmark = pytest.mark.django_db
 

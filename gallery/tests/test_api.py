@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes, run_django_without_database, storages_with, stored_keys
+from gallery.tests.support import image_bytes, run_django_without_database, storages_with, stored_keys
 
 pytestmark = pytest.mark.django_db
 

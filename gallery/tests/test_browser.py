@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from gallery.models import Photo
-from gallery.tests.conftest import heic_bytes, image_bytes, storages_with, stored_keys, stored_photo
+from gallery.tests.support import heic_bytes, image_bytes, storages_with, stored_keys, stored_photo
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes
+from gallery.tests.support import image_bytes
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 
 from gallery.images import AVIF_BYTES_PER_PIXEL, DECODE_BUDGET_BYTES, HEIF_BYTES_PER_PIXEL, WEBP_BYTES_PER_PIXEL
 from gallery.models import Photo
-from gallery.tests.conftest import heic_bytes, image_bytes, photo_exif, png_chunk, running_gunicorn, stored_keys
+from gallery.tests.support import heic_bytes, image_bytes, photo_exif, png_chunk, running_gunicorn, stored_keys
 
 KEY_PATTERN = re.compile(r"photos/[0-9a-f]{32}\.(jpg|png|gif|webp|avif|heic)")
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"

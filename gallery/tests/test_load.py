@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from gallery.tests.conftest import image_bytes
+from gallery.tests.support import image_bytes
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from django.test import override_settings
 from PIL import ExifTags, Image
 
 from gallery.models import Photo
-from gallery.tests.conftest import heic_bytes, photo_exif
+from gallery.tests.support import heic_bytes, photo_exif
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test import override_settings
 from PIL import ExifTags, Image
 
 from gallery.models import Photo, new_photo_key, rendition_key
-from gallery.tests.conftest import free_port, image_bytes, storages_with, stored_keys
+from gallery.tests.support import free_port, image_bytes, storages_with, stored_keys
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.test import override_settings
 
 from gallery.models import Photo, rendition_key
-from gallery.tests.conftest import image_bytes, run_django_without_database, storages_with, stored_keys, stored_photo
+from gallery.tests.support import image_bytes, run_django_without_database, storages_with, stored_keys, stored_photo
 
 pytestmark = pytest.mark.django_db
 

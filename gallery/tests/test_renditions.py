@@ -10,7 +10,7 @@ from PIL import ExifTags, Image, ImageCms
 
 from gallery.images import RENDITIONS, detect_image
 from gallery.models import Photo, rendition_key
-from gallery.tests.conftest import heic_bytes, image_bytes, stored_keys
+from gallery.tests.support import heic_bytes, image_bytes, stored_keys
 
 pytestmark = pytest.mark.django_db
 

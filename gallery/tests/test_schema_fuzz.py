@@ -11,7 +11,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes
+from gallery.tests.support import image_bytes
 from photosite.wsgi import application
 
 # Examples per operation (five operations); enough to reach every status each one documents.

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from gallery.tests.conftest import (
+from gallery.tests.support import (
     current_database_url,
     free_port,
     gunicorn,

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from gallery.models import Photo
-from gallery.tests.conftest import current_database_url, image_bytes, run_django, stored_keys
+from gallery.tests.support import current_database_url, image_bytes, run_django, stored_keys
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.conftest import free_port, image_bytes, png_chunk, storages_with, stored_keys
+from gallery.tests.support import free_port, image_bytes, png_chunk, storages_with, stored_keys
 
 pytestmark = pytest.mark.django_db
 
