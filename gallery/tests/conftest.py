@@ -40,13 +40,28 @@ def isolated_site(isolated_site_session):
     return site
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def bucket():
-    """Each test starts from what the bucket holds and leaves it so: its own new objects are deleted."""
+    """What the bucket holds before the test; the test's own new objects are deleted after it.
+
+    Every test that stores objects asks for it, itself or through a fixture (upload, site); the others never
+    list the bucket. bucket_left_as_found checks that none was forgotten.
+    """
     before = stored_keys()
     yield before
     for key in stored_keys() - before:
         default_storage.delete(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bucket_left_as_found():
+    """The suite leaves the bucket as it found it: a test that stored objects without the bucket fixture fails it."""
+    before = stored_keys()
+    yield
+    left = stored_keys() - before
+    for key in left:
+        default_storage.delete(key)
+    assert not left, f"objects left in the bucket by a test without the bucket fixture: {sorted(left)}"
 
 
 @pytest.fixture
@@ -82,8 +97,8 @@ def api(client_for, alice):
 
 
 @pytest.fixture
-def upload(api):
-    """POST a file to /api/photos as alice and return the response."""
+def upload(api, bucket):
+    """POST a file to /api/photos as alice and return the response; the test's new objects are deleted after it."""
 
     def post(content, name="photo.jpg", client=None, **fields):
         """Fields named HTTP_* (and REMOTE_ADDR) are sent as request headers, the others as form fields."""

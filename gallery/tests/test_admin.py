@@ -19,7 +19,7 @@ def admin_client(client, make_user):
     return client
 
 
-def test_list_shows_preview_title_owner_size_dimensions_and_date(admin_client, alice):
+def test_list_shows_preview_title_owner_size_dimensions_and_date(admin_client, alice, bucket):
     photo = stored_photo(alice, "harbour.jpg", image_bytes("JPEG", (320, 200)))
 
     html = admin_client.get(CHANGELIST).text
@@ -31,7 +31,7 @@ def test_list_shows_preview_title_owner_size_dimensions_and_date(admin_client, a
         assert text in html
 
 
-def test_search_by_owner_and_filter_by_content_type(admin_client, alice, make_user):
+def test_search_by_owner_and_filter_by_content_type(admin_client, alice, make_user, bucket):
     stored_photo(alice, "by-alice.jpg")
     stored_photo(make_user("bob"), "by-bob.png", image_bytes("PNG"))
 
@@ -64,7 +64,7 @@ def test_adding_a_file_that_is_not_an_image_is_refused_beside_the_field(admin_cl
     assert not Photo.objects.exists() and stored_keys() == bucket
 
 
-def test_editing_changes_the_title_only(admin_client, alice):
+def test_editing_changes_the_title_only(admin_client, alice, bucket):
     photo = stored_photo(alice, "before.jpg")
 
     admin_client.post(f"{CHANGELIST}{photo.pk}/change/", {"title": "After", "description": "Edited"})
@@ -74,7 +74,7 @@ def test_editing_changes_the_title_only(admin_client, alice):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_delete_and_bulk_delete_remove_the_objects(admin_client, alice):
+def test_delete_and_bulk_delete_remove_the_objects(admin_client, alice, bucket):
     photos = [stored_photo(alice, f"p{n}.jpg") for n in range(3)]
 
     admin_client.post(f"{CHANGELIST}{photos[0].pk}/delete/", {"post": "yes"})

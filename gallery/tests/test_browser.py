@@ -42,8 +42,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def site(live_server, settings):
-    """The live server's URL. It serves static files from the source folders, so without the manifest's hashes."""
+def site(live_server, settings, bucket):
+    """The live server's URL; the test's new objects are deleted after it. It serves static files from the source
+    folders, so without the manifest's hashes."""
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

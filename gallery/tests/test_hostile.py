@@ -211,7 +211,7 @@ def peak_rss_kb(pid):
 
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
-def test_workers_stay_under_300_mb_through_the_corpus(hostile_server, alice):
+def test_workers_stay_under_300_mb_through_the_corpus(hostile_server, alice, bucket):
     base, master = hostile_server
     workers = worker_pids(master)
     headers = {"Authorization": f"Token {Token.objects.create(user=alice).key}"}
@@ -317,7 +317,7 @@ def test_content_length_shorter_than_the_body_is_refused(hostile_server, token, 
 
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
-def test_content_length_longer_than_the_body_does_not_hang_the_worker(hostile_server, token):
+def test_content_length_longer_than_the_body_does_not_hang_the_worker(hostile_server, token, bucket):
     """The body ends early (the client half-closes): the worker answers at once rather than waiting for ever.
 
     Its multipart end marker did arrive, so nothing of the image is missing: it is stored, byte for byte.

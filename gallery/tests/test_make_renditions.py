@@ -60,7 +60,7 @@ def test_makes_the_missing_renditions_then_has_nothing_left_to_do(alice, upload,
     assert stored_keys() == keys
 
 
-def test_an_older_photo_turned_by_its_exif_gets_the_size_it_is_shown_at(alice):
+def test_an_older_photo_turned_by_its_exif_gets_the_size_it_is_shown_at(alice, bucket):
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 8
     buffer = io.BytesIO()
@@ -74,7 +74,7 @@ def test_an_older_photo_turned_by_its_exif_gets_the_size_it_is_shown_at(alice):
     assert photo.renditions["display"].height == 900
 
 
-def test_missing_and_broken_originals_are_listed_and_skipped_until_they_are_fixed(alice):
+def test_missing_and_broken_originals_are_listed_and_skipped_until_they_are_fixed(alice, bucket):
     good = older_photo(alice, image_bytes(), 64, 48)
     missing = Photo.objects.create(image="photos/gone.jpg", width=1, height=1, size=1, content_type="image/jpeg")
     broken = older_photo(alice, b"these bytes were never an image", 64, 48)
@@ -97,7 +97,7 @@ def test_missing_and_broken_originals_are_listed_and_skipped_until_they_are_fixe
     assert Photo.objects.get(pk=missing.pk).has_renditions
 
 
-def test_s3_unavailable_stops_the_command_and_a_second_run_goes_on(alice):
+def test_s3_unavailable_stops_the_command_and_a_second_run_goes_on(alice, bucket):
     photos = [older_photo(alice, image_bytes(), 64, 48) for _ in range(2)]
 
     with override_settings(STORAGES=storages_with(endpoint_url=f"http://127.0.0.1:{free_port()}")):

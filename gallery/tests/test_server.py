@@ -31,7 +31,7 @@ CACHE_TABLE = settings.CACHES["default"]["LOCATION"]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_gunicorn_uploads_lists_and_serves_the_bytes(server, alice):
+def test_gunicorn_uploads_lists_and_serves_the_bytes(server, alice, bucket):
     token = Token.objects.create(user=alice).key
     content = image_bytes("JPEG", size=(640, 480))
 

@@ -60,7 +60,7 @@ def test_presigned_url_returns_exactly_the_uploaded_bytes(upload):
     assert "X-Amz-Signature=" in photo_url
 
 
-def test_detected_format_wins_over_client_name_and_type(api):
+def test_detected_format_wins_over_client_name_and_type(api, bucket):
     """A PNG sent as evil.jpg with Content-Type text/html is stored as a PNG; no client text in the key."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -247,7 +247,7 @@ def test_anonymous_upload_when_allowed_has_no_owner(client_for, upload):
     assert response.json()["owner"] is None
 
 
-def test_trailing_slash_is_optional_for_upload(api):
+def test_trailing_slash_is_optional_for_upload(api, bucket):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = api.post("/api/photos/", {"photo": SimpleUploadedFile("a.gif", image_bytes("GIF"))}, format="multipart")
