@@ -180,7 +180,7 @@ class PhotoViewSet(viewsets.ModelViewSet):
         return [throttle() for throttle in UPLOAD_THROTTLES] if self.action == "create" else []
 
     def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
+        serializer.save(uploader=self.request.user)
 
 
 class PayloadTooLarge(exceptions.APIException):

@@ -51,12 +51,10 @@ def title_from_filename(filename):
 
 
 class PhotoManager(models.Manager):
-    def create_from_upload(self, image, *, title="", description="", owner=None):
-        """A new photo made from a DetectedImage: see Photo.save_upload."""
-        if owner is not None and not owner.is_authenticated:
-            owner = None  # Nobody owns an anonymous upload.
-        photo = self.model(title=title, description=description, owner=owner)
-        photo.save_upload(image)
+    def create_from_upload(self, image, *, uploader, title="", description=""):
+        """A new photo made from a DetectedImage that `uploader` sent: see Photo.save_upload."""
+        photo = self.model(title=title, description=description)
+        photo.save_upload(image, uploader)
         return photo
 
 
@@ -97,13 +95,14 @@ class Photo(models.Model):
     def get_absolute_url(self):
         return reverse("photo", args=[self.pk])
 
-    def save_upload(self, image):
+    def save_upload(self, image, uploader):
         """Store a DetectedImage in S3 as this new photo's original, with its renditions, then insert the row.
 
-        The original goes up while the renditions are made, and each of those as soon as it is. Leaves no
-        object without a row, nor a row without its objects. Raises StorageUnavailable when S3 fails and
-        DatabaseError when the database does.
+        The photo is its uploader's; nobody owns an anonymous upload. The original goes up while the renditions
+        are made, and each of those as soon as it is. Leaves no object without a row, nor a row without its objects.
+        Raises StorageUnavailable when S3 fails and DatabaseError when the database does.
         """
+        self.owner = uploader if uploader.is_authenticated else None
         self.title = self.title or title_from_filename(image.file.name)
         self.width, self.height = image.width, image.height
         self.size = image.file.size

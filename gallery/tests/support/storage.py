@@ -11,7 +11,7 @@ from gallery.tests.support.images import image_bytes
 def stored_photo(owner, name="photo.jpg", content=None, **fields):
     """A photo stored through detect_image and create_from_upload, as uploads are. A test using it asks for bucket."""
     upload = SimpleUploadedFile(name, content or image_bytes(), content_type="image/jpeg")
-    return Photo.objects.create_from_upload(detect_image(upload), owner=owner, **fields)
+    return Photo.objects.create_from_upload(detect_image(upload), uploader=owner, **fields)
 
 
 def stored_keys():
