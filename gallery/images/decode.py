@@ -6,7 +6,6 @@ decoded pixels, reduced to about the display size, are what the renditions are m
 
 import dataclasses
 import math
-import struct
 from dataclasses import dataclass
 
 import pillow_heif
@@ -17,6 +16,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from gallery.images.formats import ACCEPTED_FORMATS, PILLOW_FORMATS, invalid_image, too_many_pixels
 from gallery.images.limits import HEIF_BYTES_PER_PIXEL, decode_bytes_per_pixel, pixel_limit
+from gallery.images.metadata import check_metadata
 from gallery.images.renditions import DISPLAY, ORIENTATION_TRANSPOSE, RENDITIONS, SWAPS_AXES, fit_within
 
 # How many bytes of rows `reduced` copies at once.
@@ -52,12 +52,14 @@ class DetectedImage:
 def detect_image(file, max_pixels=None):
     """Decode `file` and return a DetectedImage, or raise ValidationError saying what is wrong.
 
-    The pixel count, and the memory decoding would take, are checked from the header before any
-    pixel is decoded. The file itself is left as it is (gallery.images.location rewrites its metadata).
+    The container and its metadata (gallery.images.metadata), the pixel count and the memory decoding would take
+    are checked before any pixel is decoded. The file itself is left as it is (gallery.images.location rewrites its
+    metadata).
     """
     max_pixels = max_pixels or settings.GALLERY_MAX_PIXELS
     if not file.size:
         raise ValidationError("The submitted file is empty.", code="empty")
+    check_metadata(file)
     file.seek(0)
     try:
         try:
@@ -67,11 +69,16 @@ def detect_image(file, max_pixels=None):
             if not pillow_heif.is_supported(file):
                 raise
             return decode_heif(file, max_pixels)
+    except ValidationError:
+        raise
     except Image.DecompressionBombError:
         # Pillow's own guard, set to the same limit in GalleryConfig.ready(), refuses at twice it.
         raise too_many_pixels(max_pixels) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, RuntimeError, struct.error) as error:
-        # Pillow and libheif report truncated or corrupt data with any of these, and oversized PNG text with ValueError.
+    except Exception as error:
+        # Pillow's plugins and pillow-heif report damaged or crafted data with most kinds of error: OSError,
+        # SyntaxError, ValueError or EOFError for truncated or corrupt data, AttributeError from EXIF whose tag
+        # types were changed (Pillow's AVIF plugin writes EXIF back while it opens a file), IndexError from a HEIC
+        # without a readable image. All are an image that cannot be accepted.
         raise invalid_image() from error
     finally:
         file.seek(0)
