@@ -99,7 +99,7 @@ def decode_with_pillow(file, max_pixels):
         # display size: every byte is still read, which is what proves the data whole, for less time and memory.
         image.draft(image.mode, display)
         image.load()
-        transpose = ORIENTATION_TRANSPOSE.get(image.getexif().get(ExifTags.Base.Orientation))
+        transpose = upright_transpose(image)
         # Pillow calls a JPEG with more images after its end (phones' depth and gain maps) MPO;
         # it is a JPEG, and browsers show its first image.
         image_format = "JPEG" if image.format == "MPO" else image.format
@@ -115,6 +115,16 @@ def decode_with_pillow(file, max_pixels):
         transpose=transpose,
         icc_profile=image.info.get("icc_profile"),
     )
+
+
+def upright_transpose(image):
+    """How an opened Pillow image is turned to be shown upright by its EXIF orientation; None when it has none, or
+    EXIF that Pillow cannot read (which the location removal drops, so the stored copy has none either)."""
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation)
+    except Exception:  # Pillow's EXIF parser raises most kinds of error on crafted data
+        return None
+    return ORIENTATION_TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
 
 
 def decode_heif(file, max_pixels):
