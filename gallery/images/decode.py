@@ -14,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from gallery.images.containers import file_contents
 from gallery.images.formats import ACCEPTED_FORMATS, PILLOW_FORMATS, invalid_image, too_many_pixels
+from gallery.images.isobmff import heif_rotation
 from gallery.images.limits import HEIF_BYTES_PER_PIXEL, decode_bytes_per_pixel, pixel_limit
 from gallery.images.metadata import check_metadata
 from gallery.images.renditions import DISPLAY, ORIENTATION_TRANSPOSE, RENDITIONS, SWAPS_AXES, fit_within
@@ -131,9 +133,12 @@ def decode_heif(file, max_pixels):
     """Decode a HEIC with pillow-heif (libheif), handing its rows to Pillow a band at a time.
 
     libheif's RGB takes 3 bytes a pixel and Pillow's 4: copying the whole image into Pillow would hold both.
-    libheif has already turned the image upright (HEIF's irot and imir), so EXIF's orientation is not applied.
+    libheif turns the image upright (HEIF's irot and imir), so EXIF's orientation is not applied; but a rotation
+    alone is left out of the bytes it decodes and applied to the reduced pixels instead, since libheif would hold
+    a rotated copy of the whole image (measured: 141 MB more for the 24 megapixels of an iPhone's portrait photo).
     """
-    heif = pillow_heif.open_heif(file, convert_hdr_to_8bit=True)
+    content, transpose = without_rotation(file)
+    heif = pillow_heif.open_heif(content, convert_hdr_to_8bit=True)
     width, height = heif.size
     limit = pixel_limit(max_pixels, HEIF_BYTES_PER_PIXEL)
     if width * height > limit:
@@ -146,9 +151,36 @@ def decode_heif(file, max_pixels):
         )
 
     pixels = reduced(rows, heif.size, mode, fit_within(heif.size, RENDITIONS[DISPLAY].box))
+    if transpose in SWAPS_AXES:
+        width, height = height, width
     return DetectedImage(
-        file=file, format="HEIF", width=width, height=height, pixels=pixels, icc_profile=heif.info.get("icc_profile")
+        file=file,
+        format="HEIF",
+        width=width,
+        height=height,
+        pixels=pixels,
+        transpose=transpose,
+        icc_profile=heif.info.get("icc_profile"),
     )
+
+
+# How pixels are turned upright by HEIF's quarter turns anticlockwise (irot).
+QUARTER_TURNS = {1: Image.Transpose.ROTATE_90, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_270}
+
+
+def without_rotation(file):
+    """(The HEIC's bytes with its rotation set to none, the transpose that turns its pixels upright), or (file, None)
+    when it has no rotation that can be taken out."""
+    with file_contents(file) as data:
+        rotation = heif_rotation(data)
+        if rotation is None:
+            return file, None
+        offsets, turns = rotation
+        pieces, position = [], 0
+        for offset in offsets:
+            pieces += [data[position:offset], bytes([data[offset] & 0xFC])]
+            position = offset + 1
+        return b"".join([*pieces, data[position:]]), QUARTER_TURNS[turns]
 
 
 def shrunk(image, target):

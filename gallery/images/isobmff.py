@@ -44,7 +44,7 @@ class BoxFields:
 
 # The boxes this module reads, each of which a file has at most one of where it is looked for: with two, libheif
 # and this code might each read a different one.
-UNIQUE_BOXES = {b"meta", b"iinf", b"iloc", b"idat", b"iprp"}
+UNIQUE_BOXES = {b"meta", b"iinf", b"iloc", b"idat", b"iprp", b"ipco"}
 
 
 def unique_boxes(data, start, end):
@@ -155,3 +155,26 @@ def _item_extents_in_file(extents, method, reference, boxes, data):
             raise MalformedContainer("metadata item outside the file")
         located.append((start, length))
     return located
+
+
+def heif_rotation(data):
+    """([where each rotation's angle is], quarter turns anticlockwise) of a HEIC's or AVIF's rotation properties
+    (irot), when they all turn by the same and no mirroring (imir) follows; None when there are none or they cannot
+    be taken apart so simply."""
+    meta = heif_meta_box(data)
+    iprp = None if meta is None else unique_boxes(data, *meta).get(b"iprp")
+    ipco = None if iprp is None else unique_boxes(data, *iprp).get(b"ipco")
+    if ipco is None:
+        return None
+    offsets, turns = [], set()
+    for kind, start, end in isobmff_boxes(data, *ipco):
+        if kind == b"imir":
+            return None
+        if kind == b"irot":
+            if start >= end:
+                raise MalformedContainer("rotation box cut off")
+            offsets.append(start)
+            turns.add(data[start] & 3)
+    if len(turns) != 1 or turns == {0}:
+        return None
+    return offsets, turns.pop()

@@ -95,10 +95,16 @@ def test_heic_is_stored_as_uploaded_and_shown_through_its_renditions(upload, buc
     assert thumbnail.size == (400, 267)
 
 
-def test_renditions_are_turned_upright_by_the_exif_orientation(upload):
+@pytest.mark.parametrize("image_format", ["JPEG", "HEIF"])
+def test_renditions_are_turned_upright_by_the_exif_orientation(upload, image_format):
+    """A HEIC is turned by its rotation property (irot), which pillow-heif writes from the EXIF orientation."""
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6  # turn 90 degrees clockwise to show it
-    content = encoded(two_colours(), "JPEG", exif=exif)
+    if image_format == "HEIF":
+        content = heic_bytes(two_colours(), exif=exif.tobytes())
+        assert b"irot" in content
+    else:
+        content = encoded(two_colours(), "JPEG", exif=exif)
 
     body = upload(content).json()
 
