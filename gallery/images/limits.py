@@ -5,10 +5,10 @@ from gallery.images.formats import invalid_image
 
 # What validating one image may cost in memory, so that a worker stays under 300 MB (it idles at
 # about 95 MB, keeps up to 15 MB more between uploads (see gunicorn.conf.py), and holds the request's
-# other buffers and the renditions, some 20 MB, at its peak). Above it an image is
-# refused from its header, whatever GALLERY_MAX_PIXELS allows: a decoder that must hold every
-# pixel (PNG, GIF, WebP, AVIF, HEIC) or every DCT coefficient (progressive or multi-scan JPEG)
-# gets a lower pixel limit (decode_bytes_per_pixel), proved by the worker memory test.
+# other buffers, the renditions and the image's metadata (limited below), some 30 MB, at its peak).
+# Above it an image is refused from its header, whatever GALLERY_MAX_PIXELS allows: a decoder that
+# must hold every pixel (PNG, GIF, WebP, AVIF, HEIC) or every DCT coefficient (progressive or
+# multi-scan JPEG) gets a lower pixel limit (decode_bytes_per_pixel), proved by the worker memory test.
 DECODE_BUDGET_BYTES = 150_000_000
 # Pillow's in-memory bytes per pixel, by image mode; the other modes take four.
 MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}

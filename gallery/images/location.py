@@ -131,12 +131,14 @@ def exif_without_gps(tiff):
 
 def _jpeg_rewrite(data):
     """The JPEG without its EXIF GPS, XMP, IPTC and anything after its first image."""
-    rewrite = Rewrite()
+    rewrite, exif_seen = Rewrite(), False
     rewrite.keep(0, 2)
     for marker, start, end in jpeg_segments(data):
         head = bytes(data[start + 4 : min(end, start + 40)])
         if marker == 0xE1 and head.startswith(EXIF_PREFIX):
-            tiff = exif_without_gps(bytes(data[start + 4 + len(EXIF_PREFIX) : end]))
+            # Pillow reads a second EXIF segment as the continuation of the first: only the first is kept.
+            tiff = b"" if exif_seen else exif_without_gps(bytes(data[start + 4 + len(EXIF_PREFIX) : end]))
+            exif_seen = True
             if tiff is None:
                 rewrite.keep(start, end)
             elif tiff and len(tiff) + len(EXIF_PREFIX) + 2 <= 0xFFFF:

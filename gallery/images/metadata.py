@@ -51,16 +51,12 @@ class Tally:
         if self.blocks > MAX_METADATA_BLOCKS:
             raise too_much_metadata(f"more than {MAX_METADATA_BLOCKS} blocks of it")
         for amount, limit, what in (
-            (self.exif, MAX_EXIF_BYTES, "EXIF"),
-            (self.icc, MAX_ICC_BYTES, "a colour profile"),
-            (self.total, MAX_METADATA_BYTES, "metadata in all"),
+            (self.exif, MAX_EXIF_BYTES, f"EXIF over {MAX_EXIF_BYTES // 1024} KB"),
+            (self.icc, MAX_ICC_BYTES, f"a colour profile over {MAX_ICC_BYTES // 2**20} MB"),
+            (self.total, MAX_METADATA_BYTES, f"over {MAX_METADATA_BYTES // 2**20} MB of it in all"),
         ):
             if amount > limit:
-                raise too_much_metadata(f"{_size(amount)} of {what}; the limit is {_size(limit)}")
-
-
-def _size(count):
-    return f"{count / 1024:.0f} KB" if count < 1024 * 1024 else f"{count / 1024 / 1024:.1f} MB".replace(".0 ", " ")
+                raise too_much_metadata(what)
 
 
 EXIF_PREFIX, ICC_PREFIX = b"Exif\x00\x00", b"ICC_PROFILE\x00"
@@ -76,7 +72,8 @@ def _count_jpeg(data, tally):
             head = bytes(data[start + 4 : start + 4 + len(ICC_PREFIX)])
             exif = marker == 0xE1 and head.startswith(EXIF_PREFIX)
             icc = marker == 0xE2 and head.startswith(ICC_PREFIX)
-            tally.add(payload, exif=payload * exif, icc=payload * icc)
+            # A profile's segments each start with the prefix, its number and how many there are.
+            tally.add(payload, exif=(payload - len(EXIF_PREFIX)) * exif, icc=(payload - len(ICC_PREFIX) - 2) * icc)
         else:
             tally.add()
 
