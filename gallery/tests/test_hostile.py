@@ -1,4 +1,7 @@
-"""Hostile files, made here rather than committed: each gets a JSON 400/413, or is stored safely; never a 500."""
+"""Hostile files, made here rather than committed: each gets a JSON 400/413, or is stored safely; never a 500.
+
+Malformed metadata containers of every format come from gallery.tests.support.malformed.
+"""
 
 import io
 import json
@@ -12,12 +15,14 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings
-from PIL import Image
+from PIL import ExifTags, Image
 from rest_framework.authtoken.models import Token
 
 from gallery.images import AVIF_BYTES_PER_PIXEL, DECODE_BUDGET_BYTES, HEIF_BYTES_PER_PIXEL, WEBP_BYTES_PER_PIXEL
+from gallery.images.limits import MAX_EXIF_BYTES, MAX_ICC_BYTES, MAX_METADATA_BYTES
 from gallery.models import Photo
 from gallery.tests.support import heic_bytes, image_bytes, photo_exif, png_chunk, running_gunicorn, stored_keys
+from gallery.tests.support.malformed import MALFORMED_METADATA, jpeg_segment
 
 KEY_PATTERN = re.compile(r"photos/[0-9a-f]{32}\.(jpg|png|gif|webp|avif|heic)")
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
@@ -95,6 +100,7 @@ CORPUS = {
         400,
         None,
     ),
+    **MALFORMED_METADATA,
 }
 WEBP_PIXEL_LIMIT = DECODE_BUDGET_BYTES // WEBP_BYTES_PER_PIXEL
 
@@ -169,27 +175,73 @@ def test_client_file_name_never_reaches_the_key_and_makes_a_clean_title(upload, 
 
 
 def largest_allowed():
-    """The biggest images and upload each limit lets through: what a worker's memory must hold."""
+    """The biggest images and upload each limit lets through, with as much metadata as the limits allow beside
+    the images whose decoders hold it while they decode: what a worker's memory must hold."""
     max_pixels = settings.GALLERY_MAX_PIXELS
+    metadata = most_metadata()
+    progressive_cmyk = saved(Image.new("CMYK", sized(DECODE_BUDGET_BYTES // 9)), "JPEG", progressive=True)
+    rgba_png = png_rows(*sized(DECODE_BUDGET_BYTES // 4), color_type=6, channels=4)
+    webp = Image.new("RGB", sized(WEBP_PIXEL_LIMIT))
     return {
         "jpeg-largest-baseline": saved(Image.new("L", sized(max_pixels)), "JPEG"),
         "jpeg-largest-progressive-444": saved(
             Image.new("RGB", sized(DECODE_BUDGET_BYTES // 7)), "JPEG", progressive=True, subsampling=0
         ),
-        "jpeg-largest-progressive-cmyk": saved(
-            Image.new("CMYK", sized(DECODE_BUDGET_BYTES // 9)), "JPEG", progressive=True
-        ),
-        "png-largest-rgba": png_rows(*sized(DECODE_BUDGET_BYTES // 4), color_type=6, channels=4),
+        "jpeg-largest-progressive-cmyk": progressive_cmyk,
+        "jpeg-largest-progressive-cmyk-most-metadata": jpeg_with_most_metadata(progressive_cmyk, **metadata),
+        "png-largest-rgba": rgba_png,
+        "png-largest-rgba-most-metadata": png_with_most_metadata(rgba_png, **metadata),
         "png-largest-grey": png_rows(*sized(max_pixels), color_type=0, channels=1),
-        "webp-largest": saved(Image.new("RGB", sized(WEBP_PIXEL_LIMIT)), "WEBP"),
-        "avif-largest": saved(
-            Image.new("RGB", sized(int(DECODE_BUDGET_BYTES // AVIF_BYTES_PER_PIXEL))), "AVIF", speed=10
+        "webp-largest": saved(webp, "WEBP"),
+        "webp-largest-most-metadata": saved(webp, "WEBP", **metadata),
+        "avif-largest-most-metadata": saved(
+            Image.new("RGB", sized(int(DECODE_BUDGET_BYTES // AVIF_BYTES_PER_PIXEL))), "AVIF", speed=10, **metadata
         ),
-        "heic-largest": heic_bytes(
-            Image.new("RGB", sized(int(DECODE_BUDGET_BYTES // HEIF_BYTES_PER_PIXEL)), (9, 99, 199))
+        "heic-largest-most-metadata": heic_bytes(
+            Image.new("RGB", sized(int(DECODE_BUDGET_BYTES // HEIF_BYTES_PER_PIXEL)), (9, 99, 199)), **metadata
         ),
         "largest-upload": noise_png(settings.GALLERY_MAX_UPLOAD_MB * 1024 * 1024),
     }
+
+
+def most_metadata():
+    """EXIF (location included) and a colour profile each a little under their limits, and XMP for the rest of the
+    metadata limit, as keyword arguments to save()."""
+    exif = photo_exif()
+    exif[ExifTags.Base.ImageDescription] = "x" * (MAX_EXIF_BYTES - 1000)
+    icc_profile = bytes(MAX_ICC_BYTES - 50_000)
+    xmp = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>".ljust(MAX_METADATA_BYTES - MAX_EXIF_BYTES - MAX_ICC_BYTES, b" ")
+    return {"exif": exif.tobytes(), "icc_profile": icc_profile, "xmp": xmp}
+
+
+def jpeg_with_most_metadata(jpeg, exif, icc_profile, xmp):
+    """The JPEG with this EXIF, profile and XMP (the packet, then extended XMP) in segments after its SOI."""
+    segment = 65_000
+    icc = [icc_profile[i : i + segment] for i in range(0, len(icc_profile), segment)]
+    segments = [jpeg_segment(0xE1, exif)]
+    segments += [jpeg_segment(0xE2, b"ICC_PROFILE\x00" + bytes([n + 1, len(icc)]) + part) for n, part in enumerate(icc)]
+    segments += [jpeg_segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + xmp[:segment])]
+    segments += [
+        jpeg_segment(0xE1, b"http://ns.adobe.com/xmp/extension/\x00" + xmp[i : i + segment])
+        for i in range(segment, len(xmp), segment)
+    ]
+    return jpeg[:2] + b"".join(segments) + jpeg[2:]
+
+
+def png_with_most_metadata(png, exif, icc_profile, xmp):
+    """The PNG with this EXIF and profile, 1 MB of XMP and three comments of 1 MB (Pillow holds 4 MB of text at
+    most), and 3 MB of unknown chunks after the pixels, which Pillow keeps too."""
+    text = b"".join(png_chunk(b"tEXt", b"Comment\0" + b"x" * 1_000_000) for _ in range(3))
+    private = b"".join(png_chunk(b"prIv", bytes(1_000_000)) for _ in range(3))
+    chunks = (
+        png_chunk(b"eXIf", exif.removeprefix(b"Exif\x00\x00"))
+        + png_chunk(b"iCCP", b"profile\0\0" + zlib.compress(icc_profile))
+        + png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + xmp[:1_000_000])
+        + text
+    )
+    at = png.index(b"IDAT") - 4
+    end = png.rindex(b"IEND") - 4
+    return png[:at] + chunks + png[at:end] + private + png[end:]
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +261,11 @@ def peak_rss_kb(pid):
     return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1))
 
 
+def reset_peak_rss(pid):
+    """Start a process's peak resident memory again from what it holds now."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
 def test_workers_stay_under_300_mb_through_the_corpus(hostile_server, alice, bucket):
@@ -219,18 +276,21 @@ def test_workers_stay_under_300_mb_through_the_corpus(hostile_server, alice, buc
     assert 0 < settings.GALLERY_MAX_UPLOAD_MB * 1024 * 1024 - len(largest["largest-upload"]) < 300_000
     files = {name: make() for name, (make, _, _) in CORPUS.items()} | largest
 
-    statuses = {}
+    statuses, peaks = {}, {}
     for name, content in files.items():
+        for pid in workers:
+            reset_peak_rss(pid)
         response = requests.post(f"{base}/api/photos", headers=headers, files={"photo": (name, content)}, timeout=120)
         statuses[name] = response.status_code
+        peaks[name] = max(peak_rss_kb(pid) for pid in workers)
         assert response.headers["Content-Type"] == "application/json", (name, response.text[:300])
 
     expected = {name: status for name, (_, status, _) in CORPUS.items()} | dict.fromkeys(largest, 201)
     assert statuses == expected
     assert worker_pids(master) == workers, "no worker died or was replaced"
-    peaks = {pid: peak_rss_kb(pid) for pid in workers}
-    print(f"peak worker RSS (kB): {peaks}; corpus of {len(files)} files, {sum(map(len, files.values()))} bytes")
-    assert max(peaks.values()) < MAX_WORKER_RSS_KB, peaks
+    highest = sorted(peaks.items(), key=lambda item: -item[1])[:5]
+    print(f"highest peak worker RSS (kB): {highest}; corpus of {len(files)} files, {sum(map(len, files.values()))} B")
+    assert highest[0][1] < MAX_WORKER_RSS_KB, highest
 
 
 BOUNDARY = "photositeboundary"
