@@ -46,6 +46,8 @@ def image_container(data):
     return None
 
 
+# What EXIF starts with in a JPEG's APP1 segment, and often in the other containers too.
+EXIF_PREFIX = b"Exif\x00\x00"
 # A marker in JPEG data: 0xFF then anything but stuffing (0x00), a restart marker or a fill byte.
 JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 JPEG_STANDALONE = {0x01, 0xD8, 0xD9}

@@ -4,7 +4,7 @@ Hand-written on purpose: no maintained Python package edits metadata losslessly 
 containers (piexif is unmaintained since 2019 and JPEG-only for writing; pyexiv2 runs exiv2's
 C++ parsers, with their long CVE history, on strangers' files, and rewrites whole files in
 memory). Pillow parses and re-serialises the EXIF itself; the code below only walks the
-containers' segment lists (gallery.images.containers) and copies everything else byte for byte.
+containers' segment lists (gallery.images.containers, .isobmff) and copies everything else byte for byte.
 
 Removed: EXIF's GPS IFD; every XMP packet (exif:GPS*, photoshop:City, Iptc4xmpCore:Location
 and more can appear in any of its namespaces, and editing XML from strangers safely needs more
@@ -30,6 +30,7 @@ from django.core.files import File
 from PIL import ExifTags, Image
 
 from gallery.images.containers import (
+    EXIF_PREFIX,
     JPEG_EOI,
     JPEG_SOS,
     PNG_SIGNATURE_LENGTH,
@@ -45,7 +46,6 @@ from gallery.images.isobmff import heif_item_extents, heif_items, heif_meta_box
 from gallery.images.limits import MAX_EXIF_BYTES
 
 GPS_IFD = ExifTags.IFD.GPSInfo
-EXIF_PREFIX = b"Exif\x00\x00"
 XMP_PREFIXES = (b"http://ns.adobe.com/xap/1.0/\x00", b"http://ns.adobe.com/xmp/extension/\x00")
 COPY_BLOCK = 1024 * 1024
 

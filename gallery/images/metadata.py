@@ -6,6 +6,7 @@ is refused here: the decoders only ever see containers that were walked and foun
 """
 
 from gallery.images.containers import (
+    EXIF_PREFIX,
     JPEG_SOS,
     MalformedContainer,
     file_contents,
@@ -59,7 +60,7 @@ class Tally:
                 raise too_much_metadata(what)
 
 
-EXIF_PREFIX, ICC_PREFIX = b"Exif\x00\x00", b"ICC_PROFILE\x00"
+ICC_PREFIX = b"ICC_PROFILE\x00"
 
 
 def _count_jpeg(data, tally):
