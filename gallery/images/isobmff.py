@@ -107,6 +107,45 @@ def heif_item_extents(meta_start, meta_end, data, wanted):
     Each extent lies within the file; items stored elsewhere (another file, or by reference to other items) are
     refused, since blanking them in place would write over something else.
     """
+    return {
+        item_id: _item_extents_in_file(extents, method, reference, boxes, data)
+        for item_id, method, reference, extents, boxes in _item_locations(meta_start, meta_end, data)
+        if item_id in wanted
+    }
+
+
+def heif_stored_extents(meta_start, meta_end, data):
+    """{item id: [(file offset, length), ...]} for every item whose data lies within the file."""
+    located = {}
+    for item_id, method, reference, extents, boxes in _item_locations(meta_start, meta_end, data):
+        try:
+            located[item_id] = _item_extents_in_file(extents, method, reference, boxes, data)
+        except MalformedContainer:
+            continue  # not in this file: nothing here to write over
+    return located
+
+
+def check_items_alone(data, meta, located):
+    """Raise MalformedContainer unless each extent of these located items lies in an mdat box or the meta box's idat,
+    clear of every other item's data."""
+    areas = [(start, end) for kind, start, end in isobmff_boxes(data, 0, len(data)) if kind == b"mdat"]
+    idat = unique_boxes(data, *meta).get(b"idat")
+    areas += [idat] if idat else []
+    others = [
+        extent
+        for item_id, extents in heif_stored_extents(*meta, data).items()
+        if item_id not in located
+        for extent in extents
+    ]
+    for offset, size in (extent for extents in located.values() for extent in extents):
+        if not any(start <= offset and offset + size <= end for start, end in areas):
+            raise MalformedContainer("item outside the file's data boxes")
+        if any(offset < other + other_size and other < offset + size for other, other_size in others):
+            raise MalformedContainer("item over another item's data")
+
+
+def _item_locations(meta_start, meta_end, data):
+    """Yield (item id, construction method, data reference, [(offset, length)], the meta box's boxes) from iloc."""
     boxes = unique_boxes(data, meta_start, meta_end)
     if b"iloc" not in boxes:
         raise MalformedContainer("no item locations")
@@ -120,7 +159,6 @@ def heif_item_extents(meta_start, meta_end, data, wanted):
     if not {offset_size, length_size, base_offset_size, index_size} <= {0, 4, 8}:
         raise MalformedContainer("item locations with fields of impossible sizes")
     id_size = 4 if version == 2 else 2
-    extents = {}
     for _ in range(fields.read(id_size)):
         item_id = fields.read(id_size)
         method = fields.read(2) & 15 if version in (1, 2) else 0
@@ -129,14 +167,12 @@ def heif_item_extents(meta_start, meta_end, data, wanted):
         extent_count = fields.read(2)
         if extent_count > MAX_EXTENTS_PER_ITEM:
             raise MalformedContainer(f"an item of {extent_count} extents")
-        item = []
+        extents = []
         for _ in range(extent_count):
             fields.read(index_size)
             offset = fields.read(offset_size)
-            item.append((base + offset, fields.read(length_size)))
-        if item_id in wanted:
-            extents[item_id] = _item_extents_in_file(item, method, reference, boxes, data)
-    return extents
+            extents.append((base + offset, fields.read(length_size)))
+        yield item_id, method, reference, extents, boxes
 
 
 def _item_extents_in_file(extents, method, reference, boxes, data):

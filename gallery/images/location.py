@@ -42,7 +42,7 @@ from gallery.images.containers import (
     riff_chunks,
 )
 from gallery.images.formats import invalid_image
-from gallery.images.isobmff import heif_item_extents, heif_items, heif_meta_box
+from gallery.images.isobmff import check_items_alone, heif_item_extents, heif_items, heif_meta_box
 from gallery.images.limits import MAX_EXIF_BYTES
 
 GPS_IFD = ExifTags.IFD.GPSInfo
@@ -242,7 +242,9 @@ def _heif_rewrite(data):
     if meta is not None:
         items = heif_items(*meta, data)
         wanted = {item_id for item_id, item_type in items.items() if item_type in {b"Exif", b"xmp"}}
-        for item_id, extents in heif_item_extents(*meta, data, wanted).items():
+        metadata = heif_item_extents(*meta, data, wanted)
+        check_items_alone(data, meta, metadata)  # blanking them writes over nothing else
+        for item_id, extents in metadata.items():
             length = sum(length for _, length in extents)
             if items[item_id] == b"Exif":
                 blank = _blank_exif(b"".join(bytes(data[offset : offset + size]) for offset, size in extents))

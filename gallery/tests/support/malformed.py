@@ -84,22 +84,22 @@ def with_box_size(content, kind, size):
     return content[:start] + struct.pack(">I", size) + content[start + 4 :]
 
 
-def heif_exif_extent(content):
-    """(where the iloc field of the EXIF item's first extent length is, its size) in a HEIC or AVIF seed."""
+def heif_item_extent(content, item_type):
+    """(id, offset, length) of the first item of this type in a HEIC seed, and its one extent."""
     meta = heif_meta_box(content)
-    items = heif_items(*meta, content)
-    exif = next(item_id for item_id, item_type in items.items() if item_type == b"Exif")
-    offset, length = heif_item_extents(*meta, content, {exif})[exif][0]
-    iloc = next(contents for box, contents, _ in isobmff_boxes(content, *meta) if box == b"iloc")
-    length_size = content[iloc + 4] & 15
-    field = content.index(length.to_bytes(length_size, "big"), iloc)
-    return field, length_size
+    item = next(item_id for item_id, kind in heif_items(*meta, content).items() if kind == item_type)
+    ((offset, length),) = heif_item_extents(*meta, content, {item})[item]
+    return item, offset, length
 
 
-def heif_with_exif_past_the_end():
+def heif_with_exif_extent(offset=None, length=None):
+    """The HEIC seed with its EXIF item's extent moved or resized: offset(heic) and length(heic) give the new ones."""
     heic = with_metadata("HEIF")
-    field, size = heif_exif_extent(heic)
-    return heic[:field] + (len(heic)).to_bytes(size, "big") + heic[field + size :]
+    item, start, size = heif_item_extent(heic, b"Exif")
+    # pillow-heif writes item locations of 4-byte fields: id, data reference, base offset, 1 extent, offset, length.
+    entry = heic.index(struct.pack(">HHIHII", item, 0, start, 1, 0, size))
+    moved = struct.pack(">HHIHII", item, 0, offset(heic) if offset else start, 1, 0, length(heic) if length else size)
+    return heic[:entry] + moved + heic[entry + len(moved) :]
 
 
 def heif_with_billions_of_extents():
@@ -137,7 +137,15 @@ MALFORMED_METADATA = {
     "webp-chunk-past-the-riff": (lambda: webp_with(b"XMP " + struct.pack("<I", 1000) + b"x" * 10), 400, None),
     "webp-riff-past-the-end": (lambda: webp_with(b"", riff_size=100_000), 400, None),
     "avif-box-past-the-end": (lambda: with_box_size(with_metadata("AVIF"), b"meta", 100_000), 400, None),
-    "heic-exif-item-past-the-end": (heif_with_exif_past_the_end, 400, None),
+    "heic-exif-item-past-the-end": (lambda: heif_with_exif_extent(length=len), 400, None),
+    # EXIF items whose blanking in place would write over the image or the meta box (the fuzz test found the
+    # stored copy of such a file broken).
+    "heic-exif-item-over-the-image": (
+        lambda: heif_with_exif_extent(offset=lambda heic: heif_item_extent(heic, b"hvc1")[1]),
+        400,
+        None,
+    ),
+    "heic-exif-item-in-the-meta-box": (lambda: heif_with_exif_extent(offset=lambda heic: 40), 400, None),
     "heic-billions-of-extents": (heif_with_billions_of_extents, 400, None),
     # More metadata than the limits allow.
     "jpeg-exif-over-64kb": (lambda: jpeg_with(*[jpeg_segment(0xE1, b"Exif\x00\x00" + b"\0" * 40_000)] * 2), 400, None),
