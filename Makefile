@@ -46,7 +46,7 @@ test-slow: install postgresql
 	$(PYTEST) -m slow $(PYTEST_ARGS)
 
 # The metadata fuzz test (gallery/tests/test_metadata_fuzz.py) at length: FUZZ_EXAMPLES damaged files per
-# format, new ones each run, where `make test` runs the same 250 each time. About 5 minutes at the default.
+# format, new ones each run, where `make test` runs the same 250 each time. About 6 minutes of CPU at the default.
 FUZZ_EXAMPLES ?= 5000
 fuzz: install postgresql
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) gallery/tests/test_metadata_fuzz.py $(PYTEST_ARGS)
