@@ -93,6 +93,8 @@ def heif_items(meta_start, meta_end, data):
         strings = bytes(data[fields.position : entry_end]).split(b"\0")
         if item_type == b"mime" and strings[1:2] == [b"application/rdf+xml"]:
             item_type = b"xmp"
+        if item_id in items:  # libheif would take one of the two, this code perhaps the other
+            raise MalformedContainer(f"two items numbered {item_id}")
         items[item_id] = item_type
     return items
 
@@ -131,17 +133,14 @@ def check_items_alone(data, meta, located):
     areas = [(start, end) for kind, start, end in isobmff_boxes(data, 0, len(data)) if kind == b"mdat"]
     idat = unique_boxes(data, *meta).get(b"idat")
     areas += [idat] if idat else []
-    others = [
-        extent
-        for item_id, extents in heif_stored_extents(*meta, data).items()
-        if item_id not in located
-        for extent in extents
-    ]
-    for offset, size in (extent for extents in located.values() for extent in extents):
-        if not any(start <= offset and offset + size <= end for start, end in areas):
-            raise MalformedContainer("item outside the file's data boxes")
-        if any(offset < other + other_size and other < offset + size for other, other_size in others):
-            raise MalformedContainer("item over another item's data")
+    stored = heif_stored_extents(*meta, data)
+    for item_id, extents in located.items():
+        others = [extent for other, other_extents in stored.items() if other != item_id for extent in other_extents]
+        for offset, size in extents:
+            if not any(start <= offset and offset + size <= end for start, end in areas):
+                raise MalformedContainer("item outside the file's data boxes")
+            if any(offset < other + other_size and other < offset + size for other, other_size in others):
+                raise MalformedContainer("item over another item's data")
 
 
 def _item_locations(meta_start, meta_end, data):

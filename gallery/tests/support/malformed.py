@@ -146,6 +146,12 @@ MALFORMED_METADATA = {
         None,
     ),
     "heic-exif-item-in-the-meta-box": (lambda: heif_with_exif_extent(offset=lambda heic: 40), 400, None),
+    # Two items of one number, the image's and XMP's: libheif reads the first, a rewrite could blank the image.
+    "heic-two-items-of-one-number": (
+        lambda: with_metadata("HEIF").replace(b"infe\x02\x00\x00\x01\x00\x03", b"infe\x02\x00\x00\x01\x00\x01"),
+        400,
+        None,
+    ),
     "heic-billions-of-extents": (heif_with_billions_of_extents, 400, None),
     # More metadata than the limits allow.
     "jpeg-exif-over-64kb": (lambda: jpeg_with(*[jpeg_segment(0xE1, b"Exif\x00\x00" + b"\0" * 40_000)] * 2), 400, None),
