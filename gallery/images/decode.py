@@ -137,8 +137,10 @@ def decode_heif(file, max_pixels):
     alone is left out of the bytes it decodes and applied to the reduced pixels instead, since libheif would hold
     a rotated copy of the whole image (measured: 141 MB more for the 24 megapixels of an iPhone's portrait photo).
     """
+    heif = pillow_heif.open_heif(file, convert_hdr_to_8bit=True)  # libheif's checks of the file as it is
     content, transpose = without_rotation(file)
-    heif = pillow_heif.open_heif(content, convert_hdr_to_8bit=True)
+    if transpose is not None:
+        heif = pillow_heif.open_heif(content, convert_hdr_to_8bit=True)
     width, height = heif.size
     limit = pixel_limit(max_pixels, HEIF_BYTES_PER_PIXEL)
     if width * height > limit:

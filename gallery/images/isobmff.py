@@ -194,22 +194,22 @@ def _item_extents_in_file(extents, method, reference, boxes, data):
 
 def heif_rotation(data):
     """([where each rotation's angle is], quarter turns anticlockwise) of a HEIC's or AVIF's rotation properties
-    (irot), when they all turn by the same, no mirroring (imir) follows and the image's size (ispe) is given; None
-    when there are none or they cannot be taken apart so simply."""
+    (irot), when they all turn by the same and no mirroring (imir) follows; None when there are none or they cannot
+    be taken apart so simply."""
     meta = heif_meta_box(data)
     iprp = None if meta is None else unique_boxes(data, *meta).get(b"iprp")
     ipco = None if iprp is None else unique_boxes(data, *iprp).get(b"ipco")
     if ipco is None:
         return None
-    offsets, turns, kinds = [], set(), set()
+    offsets, turns = [], set()
     for kind, start, end in isobmff_boxes(data, *ipco):
-        kinds.add(kind)
+        if kind == b"imir":
+            return None
         if kind == b"irot":
             if start >= end:
                 raise MalformedContainer("rotation box cut off")
             offsets.append(start)
             turns.add(data[start] & 3)
-    # libheif needs the image's size (ispe) to rotate it, and refuses a rotated image without one.
-    if len(turns) != 1 or turns == {0} or b"imir" in kinds or b"ispe" not in kinds:
+    if len(turns) != 1 or turns == {0}:
         return None
     return offsets, turns.pop()
