@@ -1,14 +1,18 @@
 # photosite: `make run` serves the app on http://127.0.0.1:8000, `make test` runs the suite
 # (`make test-slow` its load and fault tests, `make fuzz` a long run of the metadata fuzz test), `make bench` the
 # benchmark.
-# Both create .venv and install what they need first; see README.md.
+# Each creates .venv and installs what it needs first; see README.md.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK := $(BIN)/python scripts/stack.py
-# What `make run` and `make manage` use unless the environment or .env says otherwise.
-DEV_DEFAULTS := --default DEBUG=true --default DATABASE_URL=sqlite:///var/db.sqlite3 --default AWS_STORAGE_BUCKET_NAME=photos
+# `make run` and `make manage`: the site's port, its local S3's port, where the local PostgreSQL and S3 keep
+# their data (and S3 its keys), and the settings file. E.g. make run PORT=8001 S3_PORT=8334
+PORT ?= 8000
+S3_PORT ?= 8333
+VAR ?= var
+ENV_FILE ?= .env
 
 # pytest with the suite's own PostgreSQL and S3. Its clients speak plain HTTP, so DEBUG-off's redirect
 # to HTTPS is off (the tests turn it on where they test it).
@@ -19,22 +23,24 @@ PYTEST := $(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-sec
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@echo "Installing photosite's packages into $(VENV) (about a minute the first time) ..."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-run: install
-	mkdir -p var
-	$(STACK) --env-file .env --s3 --s3-dir var/s3 --s3-port 8333 $(DEV_DEFAULTS) -- \
-		sh -c '$(BIN)/python manage.py migrate --noinput && $(BIN)/python manage.py createcachetable && exec $(BIN)/python manage.py runserver 127.0.0.1:8000'
+# The site on Django's development server, with PostgreSQL and SeaweedFS (data in $(VAR)/) unless $(ENV_FILE) or
+# the environment configures them, and the other processes of Procfile.dev (scripts/dev.py). Ctrl-C stops it all.
+run: install postgresql
+	@PORT=$(PORT) S3_PORT=$(S3_PORT) VAR=$(VAR) ENV_FILE=$(ENV_FILE) $(BIN)/python scripts/dev.py
 
-# Any manage.py command with the same defaults as `make run`, e.g. make manage CMD=createsuperuser
-manage: install
-	mkdir -p var
-	$(STACK) --env-file .env $(DEV_DEFAULTS) -- $(BIN)/python manage.py $(CMD)
+# Any manage.py command on the same database and S3 as `make run` (the running one's, or started for the
+# command), e.g. make manage CMD=createsuperuser
+manage: install postgresql
+	@$(STACK) --keep $(VAR) --postgres --s3 --env-file "$(ENV_FILE)" --default DEBUG=true -- \
+		env ENV_FILE=$(ENV_FILE) $(BIN)/python manage.py $(CMD)
 
 # The suite runs on its own PostgreSQL and S3 (started here, on free ports, thrown away
-# afterwards) unless DATABASE_URL and AWS_S3_ENDPOINT_URL are set. It ignores .env.
+# afterwards) unless DATABASE_URL, or an S3 endpoint or bucket, is set. It ignores .env.
 # The browser tests drive Debian's Chromium (installed here when missing).
 test: install postgresql chromium
 	$(PYTEST) $(PYTEST_ARGS)
@@ -60,9 +66,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# PostgreSQL's server binaries come from Debian's packages.
+# PostgreSQL's server binaries come from Debian's packages; not needed where DATABASE_URL is set (for make run and
+# make manage, in $(ENV_FILE) too).
+run manage: DATABASE_URL_FILE = $(ENV_FILE)
 postgresql:
-	@if { [ -z "$$DATABASE_URL" ] || [ -n "$(POSTGRES_BINARIES_NEEDED)" ]; } && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if { [ -z "$$DATABASE_URL" ] && ! grep -qsE '^[[:space:]]*DATABASE_URL=.' "$(DATABASE_URL_FILE)" \
+		|| [ -n "$(POSTGRES_BINARIES_NEEDED)" ]; } && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "Installing PostgreSQL from Debian's packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi

@@ -11,6 +11,11 @@ preload_app = True
 workers = int(os.environ.get("WEB_CONCURRENCY", 2))
 # Uploads stream through the worker; a slow client on a phone must not be cut off at 30 s.
 timeout = 120
+# Trust no forwarded header: by default gunicorn takes X-Forwarded-Proto: https, X-Forwarded-Ssl: on and
+# X-Forwarded-Protocol: ssl from 127.0.0.1 (FORWARDED_ALLOW_IPS) as HTTPS. Django alone decides, by
+# SECURE_PROXY_SSL_HEADER for the scheme and NUM_PROXIES for the client's address (README, Security).
+forwarded_allow_ips = ""
+secure_scheme_headers = {}
 
 # Decoding an upload allocates up to 150 MB (gallery.images.DECODE_BUDGET_BYTES), which glibc's malloc keeps
 # for reuse once freed, in pieces the next large image may not fit in. Measured on the hostile corpus of

@@ -1,119 +1,36 @@
-"""The JSON API: the photo viewset, its pagination and permissions, and how failures become responses."""
+"""The JSON API: the photo viewset and its permissions, and how failures become JSON responses."""
 
-import logging
-from datetime import datetime
-
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import InterfaceError, OperationalError
-from django.db.models import Q
-from django.http import JsonResponse
-from django.views import defaults
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, viewsets
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import Cursor, CursorPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from gallery.failures import classify
 from gallery.models import Photo
+from gallery.pagination import LinkHeaderCursorPagination
 from gallery.serializers import PhotoSerializer, PhotoUploadSerializer
-from gallery.storage import StorageUnavailable
 from gallery.throttling import UPLOAD_THROTTLES
-from gallery.uploads import UploadTooLarge
-
-logger = logging.getLogger(__name__)
-
-
-class LinkHeaderCursorPagination(CursorPagination):
-    """Keyset pagination on (created_at, id), newest first, whose body stays the plain array the old API's clients read.
-
-    The cursor holds the created_at and id of the row it starts after, so that each page is one range of the
-    photo_newest_first index however deep it is, and rows sharing a created_at are never skipped or repeated.
-    (DRF's CursorPagination filters on the first field alone and counts an offset among equal values.)
-    The next and previous pages are announced in a Link header (RFC 8288), as GitHub's API does.
-    """
-
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.request = request
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
-        self.cursor = self.decode_cursor(request)
-        reverse = bool(self.cursor and self.cursor.reverse)
-        after = self.cursor and self.cursor.position is not None
-        if after:
-            created_at, pk = self.decode_position(self.cursor.position)
-            if reverse:  # the newer rows, nearest first
-                queryset = queryset.filter(Q(created_at__gt=created_at) | Q(id__gt=pk), created_at__gte=created_at)
-            else:  # created_at__lte bounds the index range; the rest skips the rows tied with the cursor's
-                queryset = queryset.filter(Q(created_at__lt=created_at) | Q(id__lt=pk), created_at__lte=created_at)
-        rows = list(queryset.order_by(*(("created_at", "id") if reverse else self.ordering))[: self.page_size + 1])
-        self.page = rows[: self.page_size]
-        more = len(rows) > self.page_size
-        if reverse:
-            self.page.reverse()
-        self.has_next, self.has_previous = (after, more) if reverse else (more, after)
-        self.display_page_controls = self.has_next or self.has_previous
-        return self.page
-
-    def get_next_link(self):
-        if not (self.has_next and self.page):
-            return None
-        return self.encode_cursor(Cursor(offset=0, reverse=False, position=self.position_of(self.page[-1])))
-
-    def get_previous_link(self):
-        if not self.has_previous:
-            return None
-        if not self.page:  # past the last row (deleted since): back to the start
-            return remove_query_param(self.base_url, self.cursor_query_param)
-        return self.encode_cursor(Cursor(offset=0, reverse=True, position=self.position_of(self.page[0])))
-
-    @staticmethod
-    def position_of(photo):
-        return f"{photo.created_at.isoformat()} {photo.pk}"
-
-    def decode_position(self, position):
-        """(created_at, id) from a cursor's position; a 404 like DRF's for anything else."""
-        created_at, _, pk = position.rpartition(" ")
-        try:
-            created_at = datetime.fromisoformat(created_at)
-            if created_at.tzinfo is None:
-                raise ValueError("no time zone")
-            return created_at, int(pk)
-        except ValueError:
-            raise NotFound(self.invalid_cursor_message) from None
-
-    def get_paginated_response(self, data):
-        links = [
-            f'<{url}>; rel="{rel}"'
-            for rel, url in (("next", self.get_next_link()), ("prev", self.get_previous_link()))
-            if url
-        ]
-        return Response(data, headers={"Link": ", ".join(links)} if links else None)
-
-    def get_paginated_response_schema(self, schema):
-        return schema
+from gallery.visibility import may_browse
 
 
 class PhotoPermission(permissions.BasePermission):
-    """Anyone reads; logged-in users upload (anyone, with GALLERY_ALLOW_ANONYMOUS_UPLOADS); owners and staff change."""
+    """Anyone reads (only logged-in users when GALLERY_PUBLIC_SITE is false); logged-in users upload (anyone, with
+    GALLERY_ALLOW_ANONYMOUS_UPLOADS); the photo's rules (Photo.can_be_changed_by, can_be_deleted_by) say who changes
+    and deletes it."""
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
-            return True
+            return may_browse(request.user)
         if request.method == "POST":
             return Photo.can_be_uploaded_by(request.user)
         return request.user.is_authenticated
 
     def has_object_permission(self, request, view, obj):
-        return request.method in permissions.SAFE_METHODS or obj.can_be_changed_by(request.user)
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if request.method == "DELETE":
+            return obj.can_be_deleted_by(request.user)
+        return obj.can_be_changed_by(request.user)
 
 
 LINK_HEADER = OpenApiParameter(
@@ -134,8 +51,8 @@ RETRY_AFTER_HEADER = OpenApiParameter(
 
 ERRORS = {
     400: "Invalid input: messages under the names of the fields at fault, or under detail.",
-    401: "Not logged in: detail says so.",
-    403: "Not allowed (not the owner, or a session without its CSRF token): detail says why.",
+    401: "Not logged in (reads too, when GALLERY_PUBLIC_SITE is false): detail says so.",
+    403: "Not allowed (neither the owner nor allowed to manage photos, or a session without its CSRF token).",
     404: "No such photo, or a stale page cursor.",
     413: "The upload is larger than GALLERY_MAX_UPLOAD_MB.",
     415: "The body has no Content-Type, or one the operation does not accept.",
@@ -150,26 +67,65 @@ def with_errors(success, *codes):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[LINK_HEADER], responses=with_errors({200: PhotoSerializer(many=True)}, 404, 503)),
+    list=extend_schema(
+        summary="List photos",
+        description=(
+            "Photos, newest first, as a plain JSON array with pre-signed URLs. `limit` sets the page size; the "
+            "next and previous pages' URLs are in the Link header. Private photos are listed only to those who may "
+            "see them."
+        ),
+        parameters=[LINK_HEADER],
+        responses=with_errors({200: PhotoSerializer(many=True)}, 401, 404, 503),
+    ),
     create=extend_schema(
+        summary="Upload a photo",
+        description=(
+            "multipart/form-data with `photo` (required: JPEG, PNG, GIF, WebP, HEIC or AVIF, told by its bytes), "
+            "`title` and `description`. Needs a logged-in user unless anonymous uploads are allowed; limited per "
+            "user and per address each hour."
+        ),
         # A file cannot travel in JSON or a urlencoded form.
         request={"multipart/form-data": PhotoUploadSerializer},
         parameters=[RETRY_AFTER_HEADER],
         responses=with_errors({201: PhotoUploadSerializer}, 400, 401, 403, 413, 415, 429, 503),
     ),
-    retrieve=extend_schema(responses=with_errors({200: PhotoSerializer}, 404, 503)),
-    partial_update=extend_schema(responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503)),
-    destroy=extend_schema(responses=with_errors({204: None}, 401, 403, 404, 503)),
+    retrieve=extend_schema(
+        summary="Get a photo",
+        description=(
+            "One photo with its pre-signed URLs. Anyone may read a public photo; a private one answers 404 to "
+            "those who may not see it."
+        ),
+        responses=with_errors({200: PhotoSerializer}, 401, 404, 503),
+    ),
+    partial_update=extend_schema(
+        summary="Change a photo's title, description or visibility",
+        description=(
+            "JSON or a form with `title`, `description` and/or `visibility`; the image cannot change. Owner or "
+            "staff only."
+        ),
+        responses=with_errors({200: PhotoSerializer}, 400, 401, 403, 404, 413, 415, 503),
+    ),
+    destroy=extend_schema(
+        summary="Delete a photo",
+        description=(
+            "Removes the photo's row, then its objects in S3 (original and renditions) once that commits. "
+            "Owner or staff only."
+        ),
+        responses=with_errors({204: None}, 401, 403, 404, 503),
+    ),
 )
 class PhotoViewSet(viewsets.ModelViewSet):
-    """Photos, newest first. Upload with multipart/form-data: photo (required), title, description."""
+    """Photos you may see, newest first. Upload with multipart/form-data: photo (required), title, description,
+    visibility (public or private; default GALLERY_DEFAULT_VISIBILITY)."""
 
-    queryset = Photo.objects.select_related("owner")
     serializer_class = PhotoSerializer
     permission_classes = [PhotoPermission]
     pagination_class = LinkHeaderCursorPagination
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        # Photos the user may not see are not there: 404, for reads and writes alike.
+        return Photo.objects.visible_to(self.request.user).select_related("owner")
 
     def get_serializer_class(self):
         # By method rather than action, so that the browsable API's POST form on the list page has the file field.
@@ -183,37 +139,16 @@ class PhotoViewSet(viewsets.ModelViewSet):
         serializer.save(uploader=self.request.user)
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = 413
-    default_detail = "The request is too large."
-    default_code = "payload_too_large"
+class Failed(exceptions.APIException):
+    """A failure of gallery.failures' table, raised again for DRF to answer in JSON."""
 
-
-class ServiceUnavailable(exceptions.APIException):
-    status_code = 503
-    default_detail = "The service is unavailable; try again later."
-    default_code = "service_unavailable"
+    def __init__(self, failure, exception):
+        self.status_code = failure.status
+        super().__init__(failure.body(exception))
 
 
 def exception_handler(exc, context):
-    """DRF's handler, taught the failures that are not the client's fault or are about size: 413 and 503 in JSON."""
-    if isinstance(exc, UploadTooLarge):
-        exc = PayloadTooLarge({"photo": [str(exc)]})
-    elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
-    elif isinstance(exc, SuspiciousOperation):
-        # Django's refusals of malformed requests (too many fields or files, say), which it would answer in HTML.
-        exc = exceptions.ParseError(str(exc))
-    elif isinstance(exc, StorageUnavailable):
-        exc = ServiceUnavailable(str(exc))
-    elif isinstance(exc, (OperationalError, InterfaceError)):
-        logger.warning("database unavailable: %s", exc)
-        exc = ServiceUnavailable("The database is unavailable; try again later.")
+    """DRF's handler, taught the failures of gallery.failures (413, 400, 503) that it would answer 500 or in HTML."""
+    if failure := classify(exc):
+        exc = Failed(failure, exc)
     return drf_exception_handler(exc, context)
-
-
-def not_found(request, exception):
-    """Django's 404 handler: JSON under /api/ (an id the router cannot match, say), Django's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)

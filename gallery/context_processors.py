@@ -3,11 +3,13 @@
 from django.conf import settings
 
 from gallery.models import Photo
+from gallery.visibility import may_browse
 
 
 def site(request):
-    """Whether the visitor may upload (asked only when a template looks) and whether sign-up is open."""
+    """Whether the visitor may upload and browse (asked only when a template looks) and whether sign-up is open."""
     return {
         "can_upload": lambda: Photo.can_be_uploaded_by(request.user),
+        "can_browse": lambda: may_browse(request.user),
         "open_signup": settings.GALLERY_OPEN_SIGNUP,
     }

@@ -1,21 +1,41 @@
-"""Middleware that answers the pages' failures in the site's style: oversized uploads and unavailable services."""
+"""Middleware: failures answered from the table in gallery.failures, limits on the log-in and sign-up forms,
+and a private site."""
 
-import logging
+from datetime import timedelta
 
-from django.db import InterfaceError, OperationalError
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 
-from gallery.storage import StorageUnavailable
-from gallery.uploads import UploadTooLarge
-
-logger = logging.getLogger(__name__)
+from gallery.failures import classify, failure_response, unreadable_request
+from gallery.throttling import LOGIN_THROTTLES, throttle_wait
 
 
-class UploadLimitMiddleware:
-    """Read a page's POST body before CsrfViewMiddleware does, so that an oversized upload gets a 413 page.
+class FailureMiddleware:
+    """Refuse a request whose head cannot be read (400), and answer the views' known failures (413, 503...).
+
+    It comes before the middleware that reads the request (sessions, CSRF), so that none of them meets the
+    unreadable charset; photosite.wsgi hands it what Django failed on while it built the request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if problem := unreadable_request(request):
+            return failure_response(request, classify(problem), problem)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        failure = classify(exception)
+        return failure_response(request, failure, exception) if failure else None
+
+
+class RequestBodyMiddleware:
+    """Read a page's POST body before CsrfViewMiddleware does, so that an oversized or malformed one gets its page.
 
     Django turns an exception raised inside another middleware into a 500; read here first, it becomes
-    an answer. It must come before CsrfViewMiddleware. The API (csrf-exempt DRF views) answers 413 itself.
+    an answer. It must come before CsrfViewMiddleware. The API (csrf-exempt DRF views) answers for itself.
     """
 
     def __init__(self, get_response):
@@ -29,13 +49,24 @@ class UploadLimitMiddleware:
             return None
         try:
             request.POST  # noqa: B018 - parsing is the point: the size limit is enforced while it runs.
-        except UploadTooLarge as error:
-            return render(request, "413.html", {"error": error}, status=413)
+        except Exception as error:
+            if (failure := classify(error)) is None:
+                raise
+            return failure_response(request, failure, error)
         return None
 
 
-class ServiceUnavailableMiddleware:
-    """Answer a page whose database or object storage is down with the site's 503 page, not a 500."""
+# The views whose forms check a password: the site's, the admin's and the browsable API's log-in, and sign-up.
+LOGIN_VIEWS = {"login", "admin:login", "rest_framework:login", "signup"}
+
+
+class LoginLimitMiddleware:
+    """Refuse log-in and sign-up forms over GALLERY_LOGINS_PER_HOUR_PER_IP per address with 429, before any hashing.
+
+    A password check costs about 0.3 s of CPU, a refusal one database statement; django-axes (which counts
+    failures, and only after hashing) cannot refuse concurrent attempts before they are hashed.
+    It must come before CsrfViewMiddleware and RequestBodyMiddleware, so that a refusal reads no body.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -43,9 +74,33 @@ class ServiceUnavailableMiddleware:
     def __call__(self, request):
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
-        if isinstance(exception, (OperationalError, InterfaceError)):
-            logger.warning("database unavailable: %s", exception)
-        elif not isinstance(exception, StorageUnavailable):
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST" or request.resolver_match.view_name not in LOGIN_VIEWS:
             return None
-        return render(request, "503.html", status=503)
+        if (wait := throttle_wait(request, LOGIN_THROTTLES)) is None:
+            return None
+        context = {"cooloff_timedelta": timedelta(seconds=wait)}
+        response = render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+
+
+# What a visitor who is not logged in still reaches on a private site. The API (whose token logins only DRF
+# sees) refuses them itself; the admin has its own login.
+PRIVATE_SITE_OPEN_PATHS = ("/accounts/", "/s/", "/static/", "/healthz", "/api/", "/api-auth/", "/admin/")
+
+
+class PrivateSiteMiddleware:
+    """With GALLERY_PUBLIC_SITE=false, send visitors who are not logged in to the login page, but for share links."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            not settings.GALLERY_PUBLIC_SITE
+            and not request.user.is_authenticated
+            and not request.path_info.startswith(PRIVATE_SITE_OPEN_PATHS)
+        ):
+            return redirect_to_login(request.get_full_path())
+        return self.get_response(request)

@@ -1,4 +1,4 @@
-"""The Photo model and the one path by which an upload becomes a stored photo."""
+"""The Photo model and the one path by which an upload becomes a stored photo, its renditions left to a job."""
 
 import unicodedata
 import uuid
@@ -7,7 +7,6 @@ from functools import cached_property
 from pathlib import PurePath, PurePosixPath
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import DatabaseError, models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -15,7 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gallery import images
-from gallery.storage import ConcurrentSaves, delete_after_commit, storage_errors
+from gallery.counters import RateCount  # noqa: F401 - the rate limits' model, registered with the app here
+from gallery.storage import delete_after_commit, delete_object, storage_errors
+from gallery.visibility import PhotoQuerySet, Visibility, default_visibility
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
@@ -42,6 +43,14 @@ class Rendition:
     height: int
 
 
+def without_bidi_controls(text):
+    """Text without the bidirectional embeddings, overrides and isolates that can make it read as something else."""
+    return "".join(ch for ch in text if unicodedata.bidirectional(ch) not in BIDI_CONTROLS)
+
+
+BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+
+
 def title_from_filename(filename):
     """A readable default title from the client's file name: no extension, no control characters."""
     stem = PurePath(filename or "").stem
@@ -50,12 +59,20 @@ def title_from_filename(filename):
     return " ".join(visible.split())[:TITLE_MAX_LENGTH]
 
 
-class PhotoManager(models.Manager):
-    def create_from_upload(self, image, *, uploader, title="", description=""):
+class PhotoManager(models.Manager.from_queryset(PhotoQuerySet)):
+    def create_from_upload(self, image, *, uploader, title="", description="", visibility=None):
         """A new photo made from a DetectedImage that `uploader` sent: see Photo.save_upload."""
-        photo = self.model(title=title, description=description)
+        photo = self.model(title=title, description=description, visibility=visibility or default_visibility())
         photo.save_upload(image, uploader)
         return photo
+
+
+class PhotoState(models.TextChoices):
+    """Where a photo is in its processing: its renditions are being made, are made, or could not be."""
+
+    PROCESSING = "processing", "processing"
+    READY = "ready", "ready"
+    FAILED = "failed", "failed"
 
 
 class Photo(models.Model):
@@ -76,18 +93,25 @@ class Photo(models.Model):
         on_delete=models.CASCADE,
         related_name="photos",
     )
-    # Only the original's key is stored; the renditions' keys derive from it (rendition_key).
-    has_renditions = models.BooleanField(
-        default=False,
+    visibility = models.CharField(max_length=10, choices=Visibility, default=default_visibility)
+    state = models.CharField(
+        max_length=10,
+        choices=PhotoState,
+        default=PhotoState.PROCESSING,
         editable=False,
-        help_text="Whether the thumbnail and display size are in the bucket (python manage.py make_renditions).",
+        help_text="processing until a job worker has made the thumbnail and display size (gallery.jobs.photos).",
     )
+    processing_error = models.TextField(blank=True, editable=False, help_text="Why processing failed, when it did.")
 
     objects = PhotoManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["-created_at", "-id"], name="photo_newest_first")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="photo_newest_first"),
+            # The few photos not ready, which make_renditions and the admin's filter look for.
+            models.Index(fields=["state"], condition=~models.Q(state="ready"), name="photo_not_ready"),
+        ]
 
     def __str__(self):
         return self.title or f"Photo {self.pk}"
@@ -95,38 +119,43 @@ class Photo(models.Model):
     def get_absolute_url(self):
         return reverse("photo", args=[self.pk])
 
-    def save_upload(self, image, uploader):
-        """Store a DetectedImage in S3 as this new photo's original, with its renditions, then insert the row.
+    def save(self, *args, **kwargs):
+        # Typed titles and descriptions, from the API, the pages or the admin, lose them as file names do.
+        self.title, self.description = without_bidi_controls(self.title), without_bidi_controls(self.description)
+        super().save(*args, **kwargs)
 
-        The photo is its uploader's; nobody owns an anonymous upload. The original goes up while the renditions
-        are made, and each of those as soon as it is. Leaves no object without a row, nor a row without its objects.
-        Raises StorageUnavailable when S3 fails and DatabaseError when the database does.
+    def save_upload(self, image, uploader):
+        """Store a DetectedImage in S3 as this new photo's original, then insert the row and defer its processing.
+
+        The photo is its uploader's; nobody owns an anonymous upload. The row and its job are inserted in one
+        transaction, so neither exists without the other; the renditions are the job's (gallery.jobs.photos).
+        Leaves no object without a row. Raises StorageUnavailable when S3 fails and DatabaseError when the database
+        does.
         """
+        from gallery.jobs.photos import defer_processing  # gallery.jobs imports this module
+
         self.owner = uploader if uploader.is_authenticated else None
         self.title = self.title or title_from_filename(image.file.name)
         self.width, self.height = image.width, image.height
         self.size = image.file.size
         self.content_type = image.content_type
+        self.state, self.processing_error = PhotoState.PROCESSING, ""
         self.image.name = new_photo_key(image.extension)
         # django-storages prefers a file's own content_type, which for an upload is the client's claim.
         image.file.content_type = image.content_type
-        with storage_errors(), ConcurrentSaves(self.image.storage) as saves:
-            saves.save(self.image.name, image.file)
-            self.save_renditions(image, saves)
+        with storage_errors():
+            self.image.storage.save(self.image.name, image.file)
         try:
             with transaction.atomic():
                 self.save()
+                defer_processing(self)
         except DatabaseError:
-            saves.delete_saved()
+            delete_object(self.image.name, self.image.storage)
             raise
 
-    def save_renditions(self, image, saves):
-        """Render a DetectedImage of this photo's original and start saving each rendition with `saves`."""
-        for rendition, content in images.render(image):
-            file = ContentFile(content)
-            file.content_type = images.RENDITION_CONTENT_TYPE
-            saves.save(rendition_key(self.image.name, rendition), file)
-        self.has_renditions = True
+    @property
+    def is_ready(self):
+        return self.state == PhotoState.READY
 
     @cached_property
     def original_url(self):
@@ -135,10 +164,9 @@ class Photo(models.Model):
 
     @cached_property
     def renditions(self):
-        """{name: Rendition} of the thumbnail and the display size; the original stands in until they are made."""
-        if not self.has_renditions:
-            original = Rendition(self.original_url, self.width, self.height)
-            return dict.fromkeys(images.RENDITIONS, original)
+        """{name: Rendition} of the thumbnail and the display size once they are made; empty until then."""
+        if not self.is_ready:
+            return {}
         storage = self.image.storage
         return {
             name: Rendition(
@@ -153,18 +181,45 @@ class Photo(models.Model):
         """Logged-in users upload; anyone does when GALLERY_ALLOW_ANONYMOUS_UPLOADS is on."""
         return user.is_authenticated or settings.GALLERY_ALLOW_ANONYMOUS_UPLOADS
 
+    def rendition_keys(self):
+        """The storage names of this photo's renditions, made or not: only the original's key is stored."""
+        return [rendition_key(self.image.name, name) for name in images.RENDITIONS]
+
     def object_keys(self):
-        """The storage names of every object this photo owns: its original and, once made, its renditions."""
-        renditions = images.RENDITIONS if self.has_renditions else ()
-        return [self.image.name, *(rendition_key(self.image.name, name) for name in renditions)]
+        """The storage names of the objects this photo has now: its original and, once ready, its renditions."""
+        return [self.image.name, *(self.rendition_keys() if self.is_ready else ())]
+
+    def owned_keys(self):
+        """The storage names of every object this photo may own: its original and its renditions, made or being made."""
+        return [self.image.name, *self.rendition_keys()]
+
+    def is_owned_by(self, user):
+        """Nobody owns an anonymous upload."""
+        return self.owner_id is not None and self.owner_id == user.pk
 
     def can_be_changed_by(self, user):
-        """Only its owner and staff may edit or delete a photo; nobody owns an anonymous upload."""
-        return user.is_staff or (self.owner_id is not None and self.owner_id == user.pk)
+        """Its owner edits a photo, and so do users with the gallery.change_photo permission (the admin's rule)."""
+        return self.is_owned_by(user) or user.has_perm("gallery.change_photo")
+
+    def can_be_deleted_by(self, user):
+        """Its owner deletes a photo, and so do users with the gallery.delete_photo permission."""
+        return self.is_owned_by(user) or user.has_perm("gallery.delete_photo")
+
+    def is_visible_to(self, user):
+        """The per-object form of Photo.objects.visible_to(user)."""
+        return Photo.objects.visible_to(user).filter(pk=self.pk).exists()
 
 
 @receiver(post_delete, sender=Photo)
 def delete_photo_object(sender, instance, **kwargs):
-    """However a photo row goes (API, admin bulk delete, a deleted owner), its objects follow after commit."""
-    for name in instance.object_keys():
+    """However a photo row goes (API, admin bulk delete, a deleted owner), its objects follow after commit.
+
+    Renditions are deleted whatever the state: a job may have stored some before it failed.
+    """
+    for name in instance.owned_keys():
         delete_after_commit(name, instance.image.storage)
+
+
+# The album and share-link models live in their own packages; importing them here registers them with the app.
+from gallery.albums.models import Album, AlbumMember, AlbumPhoto  # noqa: E402, F401
+from gallery.shares.models import ShareLink  # noqa: E402, F401

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from gallery.images import ACCEPTED_NAMES, DISPLAY, RENDITIONS, THUMBNAIL
 from gallery.models import Photo
-from gallery.uploads import uploaded_image
+from gallery.uploads import ONE_FILE_ONLY, uploaded_image
 
 
 class PhotoFileField(serializers.FileField):
@@ -15,7 +15,7 @@ class PhotoFileField(serializers.FileField):
     A request with two files in the field is refused: DRF would silently keep the last.
     """
 
-    default_error_messages = {"multiple": "Send one file in this field, not several."}
+    default_error_messages = {"multiple": ONE_FILE_ONLY}
 
     def get_value(self, dictionary):
         files = dictionary.getlist(self.field_name) if hasattr(dictionary, "getlist") else []
@@ -36,12 +36,13 @@ class RenditionURLField(serializers.Field):
         box = RENDITIONS[rendition].box
         kwargs.setdefault(
             "help_text",
-            f"Pre-signed GET URL of a WebP that fits {box} x {box} pixels; expires. The original's until it is made.",
+            f"Pre-signed GET URL of a WebP that fits {box} x {box} pixels; expires. null until the photo is ready.",
         )
-        super().__init__(source="*", read_only=True, **kwargs)
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
 
     def to_representation(self, photo):
-        return photo.renditions[self.rendition].url
+        rendition = photo.renditions.get(self.rendition)
+        return rendition.url if rendition else None
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -65,8 +66,15 @@ class PhotoSerializer(serializers.ModelSerializer):
             "content_type",
             "created_at",
             "owner",
+            "state",
+            "processing_error",
+            "visibility",
         ]
-        read_only_fields = ["width", "height", "size", "content_type", "created_at"]
+        read_only_fields = ["width", "height", "size", "content_type", "created_at", "state", "processing_error"]
+        extra_kwargs = {
+            "state": {"help_text": "processing until the renditions are made, then ready; failed if they cannot be."},
+            "processing_error": {"help_text": "Why processing failed; empty unless state is failed."},
+        }
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_photo_url(self, photo):
@@ -85,4 +93,5 @@ class PhotoUploadSerializer(PhotoSerializer):
             title=validated_data.get("title", ""),
             description=validated_data.get("description", ""),
             uploader=validated_data["uploader"],
+            visibility=validated_data.get("visibility"),
         )

@@ -11,11 +11,14 @@ from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from boto3.exceptions import Boto3Error
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
+
+from photosite.env import Environment
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +30,62 @@ S3_ERRORS = (BotoCoreError, ClientError, Boto3Error)
 SAVE_THREADS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="s3-save")
 
 
+# S3's refusals that no retry changes, beside any 403: the region or the endpoint is wrong.
+SETTINGS_REFUSED = {"AuthorizationHeaderMalformed", "InvalidBucketName", "PermanentRedirect", "InvalidRequest"}
+
+
 class StorageUnavailable(Exception):
-    """S3 could not be reached or refused the request."""
+    """S3 could not be reached or refused the request.
+
+    Its message is the one for clients, who get a 503; `problem` says what failed, for the logs and commands.
+    """
+
+    def __init__(self, problem):
+        super().__init__("The photo storage is unavailable; try again later.")
+        self.problem = problem
+
+
+class StorageMisconfigured(StorageUnavailable):
+    """S3 refused this site's settings (no credentials, keys it does not know, no such bucket): retrying won't help."""
 
 
 @contextmanager
 def storage_errors():
-    """Turn boto3's many exceptions into StorageUnavailable, so callers can answer 503."""
+    """Turn boto3's many exceptions into StorageUnavailable or StorageMisconfigured, so callers can answer 503."""
     try:
         yield
     except S3_ERRORS as error:
-        logger.warning("object storage failed: %s", error)
-        raise StorageUnavailable("The photo storage is unavailable; try again later.") from error
+        problem = misconfiguration(error)
+        if problem is None:
+            logger.warning("object storage failed: %s", error)
+            raise StorageUnavailable(f"The photo storage is unavailable ({error}); try again later.") from error
+        logger.error("object storage is misconfigured: %s", problem)
+        raise StorageMisconfigured(problem) from error
+
+
+def misconfiguration(error):
+    """What is wrong with the S3 settings if `error` is S3 refusing them, naming the variables to fix; else None."""
+    names = Environment.both_names
+    keys = f"{names('AWS_ACCESS_KEY_ID')} and {names('AWS_SECRET_ACCESS_KEY')}"
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return f"S3 has no credentials ({error}): set {keys}."
+    if not isinstance(error, ClientError):
+        return None
+    endpoint = settings.AWS_S3_ENDPOINT_URL or "AWS"
+    answer = error.response.get("Error", {})
+    code, detail = answer.get("Code", ""), answer.get("Message") or answer.get("Code", "")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if status == 403:
+        return f"S3 at {endpoint} refused this site's credentials ({code}: {detail}): check {keys}."
+    if code == "NoSuchBucket" or (status == 404 and error.operation_name == "HeadBucket"):
+        bucket = answer.get("BucketName") or settings.AWS_STORAGE_BUCKET_NAME
+        return f"S3 at {endpoint} has no bucket {bucket!r}: create it, or set {names('AWS_STORAGE_BUCKET_NAME')}."
+    if code in SETTINGS_REFUSED:
+        return (
+            f"S3 at {endpoint} refused the request ({code}: {detail}): "
+            f"check {names('AWS_S3_REGION_NAME')} and {names('AWS_S3_ENDPOINT_URL')}."
+        )
+    return None
 
 
 class PhotoStorage(S3Storage):
@@ -64,11 +111,29 @@ class PhotoStorage(S3Storage):
     @cached_property
     def signer(self):
         """The QueryStringSigner of this storage's bucket, or None without credentials."""
-        # django-storages' own session maker, so that the keys, the profile or the instance role are those it uses.
-        credentials = self._create_session().get_credentials()
-        if credentials is None:
-            return None
-        return QueryStringSigner(self.bucket.meta.client, self.bucket_name, credentials, self.querystring_expire)
+        return self.signer_for(self.querystring_expire)
+
+    def signer_for(self, expire):
+        """A QueryStringSigner of this storage's bucket whose URLs expire after `expire` s; None without credentials."""
+        signers = self.__dict__.setdefault("signers", {})
+        if expire not in signers:
+            # django-storages' own session maker, so that the keys, the profile or the instance role are those it uses.
+            credentials = self._create_session().get_credentials()
+            signers[expire] = credentials and QueryStringSigner(
+                self.bucket.meta.client, self.bucket_name, credentials, expire
+            )
+        return signers[expire]
+
+    def short_lived_url(self, name, expire):
+        """A pre-signed GET URL valid for `expire` seconds at most (half of them at least), the same for half of them.
+
+        Share links hand these out, so that revoking one stops its images within `expire` seconds. Behind a custom
+        domain or with AWS_QUERYSTRING_AUTH=false the URL is the plain one, which never expires.
+        """
+        signer = None if self.custom_domain or not self.querystring_auth else self.signer_for(expire)
+        if signer is None:
+            return super().url(name)
+        return signer.url(self._normalize_name(clean_name(name)))
 
 
 class QueryStringSigner:
@@ -174,11 +239,7 @@ class ConcurrentSaves:
         """Delete every object this saved; S3 failing here leaves orphans for reconcile_storage, logged."""
         for name, save in self.saves.items():
             if save.done() and save.exception() is None:
-                try:
-                    with storage_errors():
-                        self.storage.delete(name)
-                except StorageUnavailable:
-                    logger.error("could not delete object %s after its photo failed to be saved", name)
+                delete_object(name, self.storage)
 
 
 def check_bucket():
@@ -187,15 +248,15 @@ def check_bucket():
         default_storage.bucket.meta.client.head_bucket(Bucket=default_storage.bucket_name)
 
 
+def delete_object(name, storage=default_storage):
+    """Delete an object; S3 failing leaves it as an orphan for reconcile_storage, logged, rather than raising."""
+    try:
+        with storage_errors():
+            storage.delete(name)
+    except StorageUnavailable:
+        logger.error("could not delete object %s, which no photo owns now", name)
+
+
 def delete_after_commit(name, storage=default_storage):
     """Delete an object once the current transaction commits, and never when it rolls back."""
-
-    def delete():
-        try:
-            with storage_errors():
-                storage.delete(name)
-        except StorageUnavailable:
-            # The row is gone; the object stays as an orphan for an operator to clear.
-            logger.error("could not delete object %s after its row was deleted", name)
-
-    transaction.on_commit(delete)
+    transaction.on_commit(lambda: delete_object(name, storage))

@@ -9,6 +9,10 @@ from gallery.images import detect_image, without_location
 ENVELOPE_BYTES = 1024 * 1024
 
 
+# Said when a request carries several files in the one field for a photo: the API, the pages and the admin say it.
+ONE_FILE_ONLY = "Send one file in this field, not several."
+
+
 class UploadTooLarge(Exception):
     """The request carries more file bytes than GALLERY_MAX_UPLOAD_MB allows."""
 

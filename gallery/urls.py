@@ -4,6 +4,10 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from gallery import api, views
+from gallery.albums import api as album_api
+from gallery.albums import views as album_views
+from gallery.shares import api as share_api
+from gallery.shares import views as share_views
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -17,6 +21,8 @@ class OptionalSlashRouter(DefaultRouter):
 
 router = OptionalSlashRouter()
 router.register("photos", api.PhotoViewSet, basename="photo")
+router.register("albums", album_api.AlbumViewSet, basename="album")
+router.register("share-links", share_api.ShareLinkViewSet, basename="sharelink")
 
 urlpatterns = [
     path("", views.gallery, name="gallery"),
@@ -24,6 +30,24 @@ urlpatterns = [
     path("photos/<int:pk>/delete/", views.photo_delete, name="photo-delete"),
     path("upload/", views.upload, name="upload"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("albums/", album_views.album_list, name="albums"),
+    path("albums/new/", album_views.album_create, name="album-create"),
+    path("albums/add-photos/", album_views.add_photos, name="album-add-photos"),
+    path("albums/<int:pk>/", album_views.album_detail, name="album"),
+    path("albums/<int:pk>/edit/", album_views.album_edit, name="album-edit"),
+    path("albums/<int:pk>/members/", album_views.album_members, name="album-members"),
+    path("albums/<int:pk>/delete/", album_views.album_delete, name="album-delete"),
+    path("albums/<int:pk>/remove-photos/", album_views.remove_photos, name="album-remove-photos"),
+    path("albums/<int:pk>/cover/", album_views.set_cover, name="album-cover"),
+    path("albums/<int:pk>/move/", album_views.move_photo, name="album-move"),
+    path("albums/<int:pk>/download/", album_views.album_download, name="album-download"),
+    path("shares/", share_views.share_list, name="shares"),
+    path("shares/new/", share_views.share_create, name="share-create"),
+    path("shares/<int:pk>/revoke/", share_views.share_revoke, name="share-revoke"),
+    path("s/<str:token>/", share_views.shared, name="share"),
+    path("s/<str:token>/download/", share_views.shared_download, name="share-download"),
+    path("s/<str:token>/photos/<int:photo_id>/", share_views.shared_photo, name="share-photo"),
+    path("s/<str:token>/photos/<int:photo_id>/<str:kind>", share_views.shared_image, name="share-image"),
     path("api/", include(router.urls)),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,4 +1,4 @@
-"""The site's pages (gallery, photo, upload, sign-up) and the health check.
+"""The site's pages (gallery, photo, upload, sign-up) and the health check; albums and shares have their own.
 
 Views read the request and hand the work to the forms and the model, the same code the API and the admin use.
 """
@@ -8,7 +8,6 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
@@ -19,11 +18,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
-from gallery.api import LinkHeaderCursorPagination
-from gallery.forms import PhotoEditForm, PhotoUploadForm
+from gallery.albums.views import albums_to_add_to
+from gallery.forms import PhotoEditForm, PhotoUploadForm, SignupForm
 from gallery.models import Photo
+from gallery.pagination import LinkHeaderCursorPagination
 from gallery.storage import StorageUnavailable, check_bucket
-from gallery.throttling import upload_wait, wait_message
+from gallery.throttling import UPLOAD_THROTTLES, throttle_wait, wait_message
 from gallery.uploads import max_upload_bytes
 
 logger = logging.getLogger(__name__)
@@ -34,39 +34,55 @@ def gallery(request):
     """The photos, newest first, a page at a time, with the API's cursor in the next and previous links."""
     paginator = LinkHeaderCursorPagination()
     try:
-        photos = paginator.paginate_queryset(Photo.objects.select_related("owner"), Request(request))
+        photos = paginator.paginate_queryset(
+            Photo.objects.visible_to(request.user).select_related("owner"), Request(request)
+        )
     except NotFound:
         raise Http404("No such page of photos.") from None
+    for photo in photos:
+        photo.selectable = photo.can_be_changed_by(request.user)
     return render(
         request,
         "gallery/gallery.html",
-        {"photos": photos, "next_url": paginator.get_next_link(), "previous_url": paginator.get_previous_link()},
+        {
+            "photos": photos,
+            "selection_albums": albums_to_add_to(request.user),
+            "next_url": paginator.get_next_link(),
+            "previous_url": paginator.get_previous_link(),
+        },
     )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def photo_detail(request, pk):
-    """One photo, large, with what is known about it; its owner and staff may edit the title and description."""
-    photo = get_object_or_404(Photo.objects.select_related("owner"), pk=pk)
+    """One photo, large, with what is known about it; whom Photo.can_be_changed_by allows may edit its texts."""
+    photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("owner"), pk=pk)
     can_change = photo.can_be_changed_by(request.user)
     form = PhotoEditForm(instance=photo) if can_change else None
     if request.method == "POST":
         if not can_change:
-            raise PermissionDenied("Only the photo's owner can change it.")
+            raise PermissionDenied("Only the photo's owner, or staff allowed to change photos, can change it.")
         form = PhotoEditForm(request.POST, instance=photo)
         if form.is_valid():
             form.save()
             messages.success(request, "Your changes are saved.")
             return redirect(photo)
-    return render(request, "gallery/photo_detail.html", {"photo": photo, "form": form})
+    context = {
+        "photo": photo,
+        "form": form,
+        "can_delete": photo.can_be_deleted_by(request.user),
+        "albums": photo.albums.visible_to(request.user).order_by("title"),
+        "selection_albums": albums_to_add_to(request.user).exclude(entries__photo=photo) if can_change else None,
+    }
+    return render(request, "gallery/photo_detail.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def photo_delete(request, pk):
     """Ask, then delete a photo; its object in S3 goes with it."""
-    photo = get_object_or_404(Photo, pk=pk)
-    if not photo.can_be_changed_by(request.user):
-        raise PermissionDenied("Only the photo's owner can delete it.")
+    photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
+    if not photo.can_be_deleted_by(request.user):
+        raise PermissionDenied("Only the photo's owner, or staff allowed to delete photos, can delete it.")
     if request.method == "POST":
         photo.delete()
         messages.success(request, f"Deleted “{photo}”.")
@@ -87,10 +103,13 @@ def upload(request):
         return redirect_to_login(request.get_full_path())
     if request.method != "POST":
         return render_upload_page(request, PhotoUploadForm())
-    if (wait := upload_wait(request)) is not None:
+    if (wait := throttle_wait(request, UPLOAD_THROTTLES)) is not None:
         # Over the limit the file is not even looked at; what was typed is kept.
         messages.error(request, wait_message(wait))
-        form = PhotoUploadForm(initial={field: request.POST.get(field, "") for field in ("title", "description")})
+        typed = {
+            field: request.POST[field] for field in ("title", "description", "visibility") if field in request.POST
+        }
+        form = PhotoUploadForm(initial=typed)
         return render_upload_page(request, form, status=429, headers={"Retry-After": str(wait)})
     form = PhotoUploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -119,7 +138,7 @@ def signup(request):
         raise Http404("Sign-up is closed on this site.")
     if request.user.is_authenticated:
         return redirect("gallery")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

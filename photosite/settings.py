@@ -6,6 +6,7 @@ variables win over it.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,10 +20,15 @@ from photosite.security import DRF_LOGOUT_HANDLER, photo_origins, source_hash
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = Environment(env_file=os.environ.get("ENV_FILE", BASE_DIR / ".env"))
+# collectstatic is a build step, run where no secret, database or bucket exists yet (a Dockerfile, a buildpack):
+# it reads none of them, so they are required of every command but that one.
+BUILD_STEP = sys.argv[1:2] == ["collectstatic"]
+REQUIRED_AT_RUN_TIME = None if BUILD_STEP else REQUIRED
 
 DEBUG = env.bool("DEBUG", False)
 # Only a DEBUG run may fall back to a key everybody knows.
-SECRET_KEY = env.str("SECRET_KEY", "insecure-development-key-do-not-use-in-production" if DEBUG else REQUIRED)
+INSECURE_KEY = "insecure-development-key-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", INSECURE_KEY if DEBUG else REQUIRED_AT_RUN_TIME)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
 
@@ -42,6 +48,7 @@ INSTALLED_APPS = [
     "storages",
     "axes",
     "csp",
+    "procrastinate.contrib.django",
     "gallery",
 ]
 
@@ -49,16 +56,19 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header goes on every response, static files included.
     "photosite.security.PhotositeCSPMiddleware",
+    # Before anything reads the request; it also answers the views' failures (gallery.failures).
+    "gallery.middleware.FailureMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "gallery.middleware.UploadLimitMiddleware",
+    "gallery.middleware.LoginLimitMiddleware",
+    "gallery.middleware.RequestBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gallery.middleware.PrivateSiteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "gallery.middleware.ServiceUnavailableMiddleware",
     # django-axes asks to be last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -82,13 +92,12 @@ TEMPLATES = [
     },
 ]
 
-# Database: PostgreSQL in production. Connections are kept for a minute and
+# Database: PostgreSQL, in development too (photosite.env refuses any other). Connections are kept for a minute and
 # checked before reuse, so a restarted server costs one failed check, not an error.
-DATABASES = {"default": env.database("DATABASE_URL")}
+DATABASES = {"default": env.database("DATABASE_URL", REQUIRED_AT_RUN_TIME)}
 DATABASES["default"].update(CONN_MAX_AGE=env.int("CONN_MAX_AGE", 60, minimum=0), CONN_HEALTH_CHECKS=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # An unreachable server fails the request in seconds (503) rather than hanging a worker.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# An unreachable server fails the request in seconds (503) rather than hanging a worker.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "login"
@@ -108,11 +117,12 @@ USE_I18N = True
 USE_TZ = True
 
 # Object storage (django-storages' S3 backend). The photos' bytes live only here.
-AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", REQUIRED_AT_RUN_TIME)
 AWS_S3_ENDPOINT_URL = env.url("AWS_S3_ENDPOINT_URL", None)
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", None)
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", None)
-# SigV4 URLs name the region; R2 and SeaweedFS accept us-east-1 as well as AWS does.
+# SigV4 URLs name the region; R2 and SeaweedFS accept us-east-1 as well as AWS does (the FastAPI app's default, auto,
+# applies to its .env files: photosite.env).
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", "us-east-1")
 # How long a pre-signed URL is valid. A URL stays the same for half of it (so browsers can cache
 # the image) and is valid for at least the other half when handed out (gallery.storage). SigV4 allows 7 days.
@@ -125,8 +135,9 @@ AWS_LOCATION = env.str("AWS_LOCATION", "")
 AWS_S3_SIGNATURE_VERSION = "s3v4"
 # Keys are random, so there is nothing to overwrite, and skipping the check saves a HEAD request per upload.
 AWS_S3_FILE_OVERWRITE = True
-# An object never changes once written, so browsers may keep it as long as its URL works.
-AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "private, max-age=86400, immutable"}
+# An object never changes once written, so browsers may keep it as long as a URL to it can work: no page hands
+# out a URL older than that, so a longer max-age would gain no hit, only keep a deleted photo visible for longer.
+AWS_S3_OBJECT_PARAMETERS = {"CacheControl": f"private, max-age={AWS_QUERYSTRING_EXPIRE}, immutable"}
 # Fail fast when S3 is down or hangs: the caller answers 503 instead of holding a worker. Each request
 # gets at most 2 attempts (one retry, which also covers a pooled connection that S3 closed), each giving up
 # after 3 s to connect or 10 s without a byte moving: a hung S3 costs a request about 20 s (botocore's
@@ -140,7 +151,7 @@ AWS_S3_CLIENT_CONFIG = Config(
 )
 
 # Each object goes up in one PUT from the thread that saves it: uploads are at most GALLERY_MAX_UPLOAD_MB, and
-# the original and its renditions are already sent side by side (gallery.storage.ConcurrentSaves). boto3's
+# a job's renditions are already sent side by side (gallery.storage.ConcurrentSaves). boto3's
 # default would start a pool of 10 threads per object and split anything over 8 MB into parts.
 AWS_S3_TRANSFER_CONFIG = TransferConfig(multipart_threshold=5 * 1024**3, use_threads=False)
 
@@ -152,6 +163,9 @@ STORAGES = {
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served at the site's root by whitenoise: /favicon.ico, which browsers ask for on pages that name no icon
+# (the browsable API, the admin).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Uploads: the size limit is enforced while the body streams in (gallery.uploads).
 GALLERY_MAX_UPLOAD_MB = env.int("GALLERY_MAX_UPLOAD_MB", 25)
@@ -160,11 +174,29 @@ GALLERY_ALLOW_ANONYMOUS_UPLOADS = env.bool("GALLERY_ALLOW_ANONYMOUS_UPLOADS", Fa
 GALLERY_OPEN_SIGNUP = env.bool("GALLERY_OPEN_SIGNUP", True)
 # Originals lose their GPS EXIF (and XMP, IPTC) on upload unless this is true (gallery.images.location).
 GALLERY_KEEP_LOCATION = env.bool("GALLERY_KEEP_LOCATION", False)
+# Visibility, albums and share links (gallery.visibility, gallery.albums, gallery.shares).
+GALLERY_DEFAULT_VISIBILITY = env.str("GALLERY_DEFAULT_VISIBILITY", "public")
+if GALLERY_DEFAULT_VISIBILITY not in {"public", "private"}:
+    raise ConfigError("GALLERY_DEFAULT_VISIBILITY", f"must be public or private, not {GALLERY_DEFAULT_VISIBILITY!r}")
+# false: visitors who are not logged in get only the login page and share links, and the API wants a login.
+GALLERY_PUBLIC_SITE = env.bool("GALLERY_PUBLIC_SITE", True)
+# Lifetime of the pre-signed URLs that share links redirect to; revoking a link stops its images within it.
+GALLERY_SHARE_URL_SECONDS = env.int("GALLERY_SHARE_URL_SECONDS", 600, minimum=2, maximum=7 * 24 * 3600)
+# Wrong passwords a share link takes from one address per hour before it answers 429.
+GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR = env.int("GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR", 10)
 FILE_UPLOAD_HANDLERS = [
     "gallery.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# Background jobs (Procrastinate, gallery.jobs): the queue is in the database above, so it needs PostgreSQL.
+# `python manage.py procrastinate worker` runs one worker (the Procfile's worker process); any number of them,
+# on any machines, share the queue. A worker runs one job at a time, as renditions are CPU work: add processes,
+# not concurrency. Each worker's heartbeat goes every 10 s; one silent for 30 s is taken as dead, and its
+# running job is run again (gallery.jobs.maintenance).
+PROCRASTINATE_IMPORT_PATHS = ["gallery.jobs"]
+PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": 10, "stalled_worker_timeout": 30}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -175,6 +207,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "gallery.api.exception_handler",
+    # Every API view (photos, albums, share links) refuses JSON nested too deep with a 400 (gallery.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+        "gallery.parsers.JSONParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "photosite API",
@@ -184,21 +222,30 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's files come from drf-spectacular-sidecar, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The site's icon rather than Swagger's (settings.WHITENOISE_ROOT).
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
     "REDOC_DIST": "SIDECAR",
 }
 
-# A separate front end (such as the old React app on http://localhost:5173) may call the API.
+# A separate front end (such as the old React app on http://localhost:5173) may call the API, and only the API.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/api/"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-    # Django's own loggers pass their records to the root's handler instead of printing them a second time.
-    "loggers": {"django": {"handlers": [], "propagate": True}},
+    "loggers": {
+        # Django's own loggers pass their records to the root's handler instead of printing them a second time.
+        "django": {"handlers": [], "propagate": True},
+        # django-axes announces its version at every start of every process; its lockouts still reach the log.
+        "axes.apps": {"level": "WARNING"},
+        # Procrastinate tells of every task it registers, in every process that imports gallery.jobs.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+    },
 }
 
 # --- Security: HTTPS, headers, rate limits, login lockout, Content-Security-Policy ---
@@ -236,30 +283,37 @@ SECURE_REFERRER_POLICY = "same-origin"
 # limits uploads and locks out logins, so a wrong number lets clients pick their address.
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", 0, minimum=0)
 
-# Upload rate limits (gallery.throttling), counted in a cache that all gunicorn workers share: the
-# database's, whose table `python manage.py createcachetable` makes (the Procfile's release step runs it).
+# Rate limits (gallery.throttling): uploads per user and per address, log-in and sign-up forms per address, each
+# in an hour from its first request. Counted atomically in the database (gallery.counters), so that every
+# gunicorn worker sees the same counts and concurrent requests cannot overshoot. IPv6 addresses count by /64.
 GALLERY_UPLOADS_PER_HOUR = env.int("GALLERY_UPLOADS_PER_HOUR", 100)
 GALLERY_UPLOADS_PER_HOUR_PER_IP = env.int("GALLERY_UPLOADS_PER_HOUR_PER_IP", GALLERY_UPLOADS_PER_HOUR)
+GALLERY_LOGINS_PER_HOUR_PER_IP = env.int("GALLERY_LOGINS_PER_HOUR_PER_IP", 20)
+# Django's cache, shared by every worker; the rate limits do not count in it (its incr is not atomic).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "photosite_cache",
-        # Django culls a third of the entries past MAX_ENTRIES (default 300), which would reset counts early.
+        # Django culls a third of the entries past MAX_ENTRIES (default 300).
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
 
-# Failed logins (admin, /accounts/login/, /api-auth/login/): django-axes refuses a username from an address
-# after AXES_FAILURE_LIMIT failures in a row, for AXES_COOLOFF_MINUTES, with 429. A success resets the count.
+# Failed logins (admin, /accounts/login/, /api-auth/login/): django-axes refuses an address (and so every username
+# from it) after AXES_FAILURE_LIMIT failures in a row from it, for AXES_COOLOFF_MINUTES, with 429. A success
+# resets the count. Random usernames from one address are refused as one guessed username would be.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "gallery.throttling.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Only failures are kept; a row per successful login would grow for ever.
 AXES_DISABLE_ACCESS_LOG = True
+
+# A request whose CSRF token fails gets the site's 403 page (Django's own styles inline, which the CSP forbids).
+CSRF_FAILURE_VIEW = "gallery.failures.csrf_failure"
 
 # Content-Security-Policy (django-csp): this site's own files, plus photos from the bucket's origin and
 # the upload page's previews (blob:). Nothing inline, except on the third-party pages in CSP_PATH_UPDATES.

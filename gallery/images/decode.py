@@ -1,7 +1,8 @@
 """Detecting and decoding uploaded images from their bytes, never from the client's name or type.
 
-Decoding is the check that the data is whole, within the decode budget (gallery.images.limits); the
-decoded pixels, reduced to about the display size, are what the renditions are made from.
+Two depths, within the same decode budget (gallery.images.limits). detect_image, on the upload's request:
+the header's format, size and pixel limits, and the cheapest check that proves the data whole.
+decode_image, in the job that makes the renditions: the pixels, reduced to about the display size.
 """
 
 import dataclasses
@@ -27,18 +28,18 @@ REDUCE_BAND_BYTES = 8 * 1024 * 1024
 
 @dataclass(frozen=True)
 class DetectedImage:
-    """An uploaded file whose bytes decoded as an accepted image, with what was learnt on the way.
+    """An uploaded file whose bytes are an accepted image, with what was learnt on the way.
 
-    width and height are as the image is shown, its orientation applied. pixels are the decoded image,
-    at least as large as the display rendition and less than twice it (or whole, when it is smaller),
-    before `transpose` turns them upright.
+    width and height are as the image is shown, its orientation applied. pixels, from decode_image only, are
+    the decoded image, at least as large as the display rendition and less than twice it (or whole, when it
+    is smaller), before `transpose` turns them upright.
     """
 
     file: File
     format: str
     width: int
     height: int
-    pixels: Image.Image = dataclasses.field(repr=False)
+    pixels: Image.Image | None = dataclasses.field(default=None, repr=False)
     transpose: Image.Transpose | None = None
     icc_profile: bytes | None = dataclasses.field(default=None, repr=False)
 
@@ -52,12 +53,22 @@ class DetectedImage:
 
 
 def detect_image(file, max_pixels=None):
-    """Decode `file` and return a DetectedImage, or raise ValidationError saying what is wrong.
+    """Return a DetectedImage without pixels, or raise ValidationError saying what is wrong. Cheap: for an upload.
 
     The container and its metadata (gallery.images.metadata), the pixel count and the memory decoding would take
-    are checked before any pixel is decoded. The file itself is left as it is (gallery.images.location rewrites its
-    metadata).
+    are checked from the header; then the data is proved whole at the least cost for its format (see check_whole).
+    The file itself is left as it is (gallery.images.location rewrites its metadata).
     """
+    return read_image(file, max_pixels, decode=False)
+
+
+def decode_image(file, max_pixels=None):
+    """Return a DetectedImage with its pixels at about the display size, or raise ValidationError."""
+    return read_image(file, max_pixels, decode=True)
+
+
+def read_image(file, max_pixels, decode):
+    """detect_image, and with decode=True decode_image: every error of the decoders on crafted data is a 400."""
     max_pixels = max_pixels or settings.GALLERY_MAX_PIXELS
     if not file.size:
         raise ValidationError("The submitted file is empty.", code="empty")
@@ -65,12 +76,12 @@ def detect_image(file, max_pixels=None):
     file.seek(0)
     try:
         try:
-            return decode_with_pillow(file, max_pixels)
+            return read_with_pillow(file, max_pixels, decode)
         except UnidentifiedImageError:
             file.seek(0)
             if not pillow_heif.is_supported(file):
                 raise
-            return decode_heif(file, max_pixels)
+            return read_heif(file, max_pixels, decode)
     except ValidationError:
         raise
     except Image.DecompressionBombError:
@@ -86,26 +97,30 @@ def detect_image(file, max_pixels=None):
         file.seek(0)
 
 
-def decode_with_pillow(file, max_pixels):
-    """Decode a JPEG, PNG, GIF, WebP or AVIF (its first frame) with Pillow.
-
-    A JPEG is decoded at the smallest scale the renditions allow.
-    """
+def read_with_pillow(file, max_pixels, decode):
+    """A JPEG, PNG, GIF, WebP or AVIF (its first frame) through Pillow. A JPEG is decoded at the smallest scale
+    the renditions allow."""
     with Image.open(file, formats=PILLOW_FORMATS) as image:
         width, height = image.size
         limit = pixel_limit(max_pixels, decode_bytes_per_pixel(image, file))
         if width * height > limit:
             raise too_many_pixels(limit, width, height)
-        display = fit_within(image.size, RENDITIONS[DISPLAY].box)
-        # A JPEG decodes at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling) when that is still as large as the
-        # display size: every byte is still read, which is what proves the data whole, for less time and memory.
-        image.draft(image.mode, display)
-        image.load()
-        transpose = upright_transpose(image)
         # Pillow calls a JPEG with more images after its end (phones' depth and gain maps) MPO;
         # it is a JPEG, and browsers show its first image.
         image_format = "JPEG" if image.format == "MPO" else image.format
-        pixels = shrunk(image, display)
+        icc_profile = image.info.get("icc_profile")
+        pixels = None
+        if decode:
+            display = fit_within(image.size, RENDITIONS[DISPLAY].box)
+            # A JPEG decodes at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling) when that is still as large as
+            # the display size, for less time and memory.
+            image.draft(image.mode, display)
+            image.load()
+            transpose = orientation(image)
+            pixels = shrunk(image, display)
+        else:
+            transpose = orientation(image) if "exif" in image.info or image.format != "PNG" else None
+            check_whole(image)
     if transpose in SWAPS_AXES:
         width, height = height, width
     return DetectedImage(
@@ -115,22 +130,44 @@ def decode_with_pillow(file, max_pixels):
         height=height,
         pixels=pixels,
         transpose=transpose,
-        icc_profile=image.info.get("icc_profile"),
+        icc_profile=icc_profile,
     )
 
 
-def upright_transpose(image):
-    """How an opened Pillow image is turned to be shown upright by its EXIF orientation; None when it has none, or
-    EXIF that Pillow cannot read (which the location removal drops, so the stored copy has none either)."""
+def orientation(image):
+    """How the image's EXIF says its pixels are turned to be shown upright (a Transpose), or None: also when its EXIF
+    is one Pillow cannot read (which the location removal drops, so the stored copy has none either).
+
+    A PNG may keep its EXIF after the pixels, where only decoding finds it: detect_image leaves that to
+    the job, which records the upright size it finds.
+    """
     try:
-        orientation = image.getexif().get(ExifTags.Base.Orientation)
+        value = image.getexif().get(ExifTags.Base.Orientation)
     except Exception:  # Pillow's EXIF parser raises most kinds of error on crafted data
         return None
-    return ORIENTATION_TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+    return ORIENTATION_TRANSPOSE.get(value) if isinstance(value, int) else None
 
 
-def decode_heif(file, max_pixels):
-    """Decode a HEIC with pillow-heif (libheif), handing its rows to Pillow a band at a time.
+def check_whole(image):
+    """Raise unless the opened image's data is whole, reading every byte at the least cost its format allows.
+
+    JPEG: libjpeg decodes every byte at 1/8 scale (about 4.5 ms for 12 megapixels). PNG: every chunk's CRC,
+    through IEND, without inflating the pixels. GIF: its first frame, decoded (LZW, cheap). WebP: opening
+    already had libwebp's demuxer check the RIFF structure. AVIF and HEIC: check_metadata has walked their boxes
+    to the file's end. What these checks cannot prove (a corrupt bitstream inside a whole container) fails the
+    photo's job instead.
+    """
+    if image.format in {"JPEG", "MPO"}:
+        image.draft(image.mode, (1, 1))
+        image.load()
+    elif image.format == "PNG":
+        image.verify()
+    elif image.format == "GIF":
+        image.load()
+
+
+def read_heif(file, max_pixels, decode):
+    """A HEIC through pillow-heif (libheif); decoded, its rows are handed to Pillow a band at a time.
 
     libheif's RGB takes 3 bytes a pixel and Pillow's 4: copying the whole image into Pillow would hold both.
     libheif turns the image upright (HEIF's irot and imir), so EXIF's orientation is not applied; but a rotation
@@ -138,23 +175,27 @@ def decode_heif(file, max_pixels):
     a rotated copy of the whole image (measured: 141 MB more for the 24 megapixels of an iPhone's portrait photo).
     """
     heif = pillow_heif.open_heif(file, convert_hdr_to_8bit=True)  # libheif's checks of the file as it is
-    content, transpose = without_rotation(file)
-    if transpose is not None:
-        heif = pillow_heif.open_heif(content, convert_hdr_to_8bit=True)
+    transpose = None
+    if decode:
+        content, transpose = without_rotation(file)
+        if transpose is not None:
+            heif = pillow_heif.open_heif(content, convert_hdr_to_8bit=True)
     width, height = heif.size
     limit = pixel_limit(max_pixels, HEIF_BYTES_PER_PIXEL)
     if width * height > limit:
         raise too_many_pixels(limit, width, height)
-    data, mode, stride = memoryview(heif.data), heif.mode, heif.stride
+    pixels = None
+    if decode:
+        data, mode, stride = memoryview(heif.data), heif.mode, heif.stride
 
-    def rows(top, count):
-        return Image.frombuffer(
-            mode, (width, count), data[top * stride : (top + count) * stride], "raw", mode, stride, 1
-        )
+        def rows(top, count):
+            return Image.frombuffer(
+                mode, (width, count), data[top * stride : (top + count) * stride], "raw", mode, stride, 1
+            )
 
-    pixels = reduced(rows, heif.size, mode, fit_within(heif.size, RENDITIONS[DISPLAY].box))
-    if transpose in SWAPS_AXES:
-        width, height = height, width
+        pixels = reduced(rows, heif.size, mode, fit_within(heif.size, RENDITIONS[DISPLAY].box))
+        if transpose in SWAPS_AXES:
+            width, height = height, width
     return DetectedImage(
         file=file,
         format="HEIF",

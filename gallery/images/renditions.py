@@ -18,8 +18,8 @@ class RenditionSpec:
 
 
 # The display size is made from the decoded image, the thumbnail from the display size. Their filters and
-# efforts were chosen by measurement (BENCHMARKS.md): the display size is on an upload's critical path,
-# the thumbnail is made beside it and is what a gallery page downloads fifty of.
+# efforts were chosen by measurement (BENCHMARKS.md): the display size's encoding is most of a rendition job's
+# time, the thumbnail is made beside it and is what a gallery page downloads fifty of.
 DISPLAY, THUMBNAIL = "display", "thumbnail"
 RENDITIONS = {
     DISPLAY: RenditionSpec(box=1600, resample=Image.Resampling.HAMMING, quality=80, method=0),
@@ -27,7 +27,7 @@ RENDITIONS = {
 }
 RENDITION_CONTENT_TYPE, RENDITION_EXTENSION = "image/webp", "webp"
 # The thumbnail is resized and encoded here while the calling thread encodes the display size (Pillow
-# releases the GIL while it works). Started on first use, so each gunicorn worker gets its own after the fork.
+# releases the GIL while it works). Started on first use, in the job worker that makes renditions.
 THUMBNAIL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbnail")
 # How the pixels of an image with this EXIF orientation are turned to be shown upright (as ImageOps.exif_transpose).
 ORIENTATION_TRANSPOSE = {
@@ -57,21 +57,11 @@ def fit_within(size, box):
 
 
 def render(image):
-    """Yield (name, WebP bytes) of each rendition of a DetectedImage: the display size, then the thumbnail.
+    """Yield (name, WebP bytes) of each rendition of a decoded DetectedImage: the display size, then the thumbnail.
 
     Each is upright, in RGB (RGBA when the image has transparency) and carries no metadata, only the
-    original's colour profile when it describes the pixels' RGB (a phone's Display P3, say). The image's
-    pixels are released once both are made.
+    original's colour profile when it describes the pixels' RGB (a phone's Display P3, say).
     """
-    try:
-        yield from _renditions(image)
-    finally:
-        # A request's objects refer to one another, so the image would wait for Python's cycle collector:
-        # tens of megabytes that a worker kept through its next upload, when its memory peaks.
-        image.pixels.close()
-
-
-def _renditions(image):
     icc_profile = image.icc_profile if _profile_applies(image) else None
     shown = (image.width, image.height)
 

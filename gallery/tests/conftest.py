@@ -1,17 +1,45 @@
-"""Fixtures: users with API tokens, the real S3 bucket, gunicorn, an isolated site (helpers: gallery.tests.support)."""
+"""Fixtures: users with API tokens, the real S3 bucket, gunicorn, job workers, an isolated site (helpers:
+gallery.tests.support)."""
 
 import contextlib
 import io
+import os
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from gallery.tests.support import running_gunicorn, stored_keys
+from gallery.jobs.photos import waiting_jobs
+from gallery.tests.support import (
+    current_database_url,
+    running_gunicorn,
+    start_worker,
+    stop_worker,
+    stored_keys,
+    wait_until,
+)
 from gallery.tests.support.isolated_site import IsolatedSite
+
+
+@pytest.fixture(scope="session")
+def job_worker_process(django_db_setup, django_db_blocker):
+    """One job worker (the Procfile's worker process) on the test database, for the whole session."""
+    env = {**os.environ, "DATABASE_URL": current_database_url(), "SECRET_KEY": "test-only", "LOG_LEVEL": "WARNING"}
+    process = start_worker(env)
+    yield process
+    stop_worker(process)
+
+
+@pytest.fixture
+def worker(job_worker_process, transactional_db, bucket):
+    """A running job worker, for tests of what the jobs do; the test waits for the queue to empty before it ends,
+    so that no job of this test writes to the bucket during the next one (whose new objects are then deleted)."""
+    yield job_worker_process
+    wait_until(lambda: waiting_jobs() == 0, "empty queue")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -68,6 +96,18 @@ def bucket_left_as_found():
 def make_user(db):
     def make(username, **fields):
         return get_user_model().objects.create_user(username, password="correct horse battery", **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_staff(make_user):
+    """A staff user holding the given gallery permissions (codenames such as "change_photo"), and no others."""
+
+    def make(username, *codenames):
+        user = make_user(username, is_staff=True)
+        user.user_permissions.set(Permission.objects.filter(content_type__app_label="gallery", codename__in=codenames))
+        return user
 
     return make
 

@@ -18,7 +18,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.support import image_bytes, run_django_without_database, storages_with, stored_keys
+from gallery.tests.support import (
+    image_bytes,
+    processed_photo,
+    run_django_without_database,
+    storages_with,
+    stored_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +41,15 @@ PHOTO_KEYS = {
     "content_type",
     "created_at",
     "owner",
+    "state",
+    "processing_error",
+    "visibility",
 }
 
 
 @pytest.fixture
 def photo(upload):
-    return Photo.objects.get(pk=upload(image_bytes(), title="First").json()["id"])
+    return processed_photo(upload(image_bytes(), title="First").json()["id"])
 
 
 def rows_pointing_at(photo, count):
@@ -56,7 +65,7 @@ def rows_pointing_at(photo, count):
             content_type="image/jpeg",
             created_at=start + timedelta(seconds=n),
             owner=photo.owner,
-            has_renditions=photo.has_renditions,
+            state=photo.state,
         )
         for n in range(count)
     ]
@@ -167,9 +176,16 @@ def test_edit_cannot_change_the_measured_fields(api, photo):
     assert (photo.width, photo.size, photo.content_type, photo.image.name) == measured
 
 
-@pytest.mark.parametrize(("who", "status"), [("anonymous", 401), ("someone else", 403), ("staff", 200)])
-def test_who_may_edit(client_for, make_user, photo, who, status):
-    user = {"anonymous": None, "someone else": make_user("bob"), "staff": make_user("admin", is_staff=True)}[who]
+@pytest.mark.parametrize(
+    ("who", "status"), [("anonymous", 401), ("someone else", 403), ("staff", 403), ("staff allowed to", 200)]
+)
+def test_who_may_edit(client_for, make_user, make_staff, photo, who, status):
+    user = {
+        "anonymous": None,
+        "someone else": make_user("bob"),
+        "staff": make_staff("admin"),
+        "staff allowed to": make_staff("moderator", "change_photo"),
+    }[who]
 
     response = client_for(user).patch(f"/api/photos/{photo.pk}", {"title": "mine now"}, format="json")
 
@@ -190,9 +206,9 @@ def test_others_may_not_delete(client_for, make_user, photo, who, status):
 
 @pytest.mark.parametrize("as_staff", [False, True])
 def test_delete_removes_row_then_object_after_commit(
-    client_for, api, make_user, photo, django_capture_on_commit_callbacks, as_staff
+    client_for, api, make_staff, photo, django_capture_on_commit_callbacks, as_staff
 ):
-    client = client_for(make_user("admin", is_staff=True)) if as_staff else api
+    client = client_for(make_staff("moderator", "delete_photo")) if as_staff else api
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.delete(f"/api/photos/{photo.pk}/")
@@ -250,6 +266,26 @@ def test_cors_allows_the_configured_front_end_only(client_for):
 
     other = client.get("/api/photos", HTTP_ORIGIN="http://evil.example")
     assert "Access-Control-Allow-Origin" not in other
+    for path in ("/admin/login/", "/accounts/login/", "/"):
+        page = client.get(path, HTTP_ORIGIN="http://localhost:5173")
+        assert "Access-Control-Allow-Origin" not in page and "Access-Control-Allow-Credentials" not in page, path
+
+
+def test_objects_are_cached_no_longer_than_a_url_to_them_can_work(api, upload, settings):
+    """A deleted photo stays in the browsers that showed it for at most AWS_QUERYSTRING_EXPIRE, not a day."""
+    photo_id = processed_photo(upload(image_bytes()).json()["id"]).pk
+    photo = api.get(f"/api/photos/{photo_id}").json()
+
+    for url in (photo["photo_url"], photo["thumbnail_url"]):
+        cache_control = requests.get(url, timeout=10).headers["Cache-Control"]
+        assert cache_control == f"private, max-age={settings.AWS_QUERYSTRING_EXPIRE}, immutable"
+
+
+def test_typed_texts_lose_bidirectional_controls_on_the_api(api, photo):
+    api.patch(f"/api/photos/{photo.pk}", {"title": "a\u202eb", "description": "c\u2066d\u2069"}, format="json")
+
+    photo.refresh_from_db()
+    assert (photo.title, photo.description) == ("ab", "cd")
 
 
 def test_openapi_schema_docs_and_browsable_api(client_for):
@@ -296,7 +332,7 @@ def test_healthz_names_the_storage_when_it_fails(client_for):
 
 def test_bulk_delete_and_deleted_owner_remove_the_objects(upload, alice, django_capture_on_commit_callbacks):
     """Deletes that bypass the API (admin bulk delete, an account removed) take the S3 objects along."""
-    photos = [Photo.objects.get(pk=upload(image_bytes()).json()["id"]) for _ in range(3)]
+    photos = [processed_photo(upload(image_bytes()).json()["id"]) for _ in range(3)]
     keys = [set(photo.object_keys()) for photo in photos]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -426,3 +462,27 @@ def test_a_body_without_content_type_gets_a_documented_415(api, photo):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert "415" in schema["paths"]["/api/photos/{id}/"]["patch"]["responses"]
     assert "415" in schema["paths"]["/api/photos/"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/", "/api/photos", "/api-auth/login/", "/admin/login/"])
+def test_the_api_and_admin_pages_have_an_icon(client, path):
+    """Each page's icon, or /favicon.ico where it names none (which browsers then ask for), answers an image."""
+    page = client.get(path, HTTP_ACCEPT="text/html")
+    named = re.search(r'<link rel="(?:shortcut )?icon" href="([^"]+)"', page.content.decode())
+
+    icon = client.get(named.group(1) if named else "/favicon.ico")
+
+    assert page.status_code == 200
+    assert icon.status_code == 200 and icon["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
+
+
+def test_each_operation_has_its_own_summary_and_description(api):
+    paths = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    operations = [operation for methods in paths.values() for operation in methods.values()]
+
+    assert len(operations) >= 5
+    assert all(operation.get("summary") and operation.get("description") for operation in operations)
+    assert len({operation["summary"] for operation in operations}) == len(operations)
+    assert len({operation["description"] for operation in operations}) == len(operations)
+    assert paths["/api/photos/{id}/"]["delete"]["summary"] == "Delete a photo"
+    assert "S3" in paths["/api/photos/{id}/"]["delete"]["description"]

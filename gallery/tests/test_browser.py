@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from gallery.models import Photo
-from gallery.tests.support import heic_bytes, image_bytes, storages_with, stored_keys, stored_photo
+from gallery.tests.support import heic_bytes, image_bytes, storages_with, stored_keys, stored_photo, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -140,7 +140,14 @@ def shown_image(image):
     return image.evaluate("(img) => img.currentSrc")
 
 
-def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket):
+def server_thumbnail(item):
+    """The URL of an upload's preview once the page has put the server's thumbnail there (a worker made it)."""
+    image = item.locator(".upload-item__preview img")
+    expect(image).to_have_attribute("src", re.compile(r"\.thumbnail\.webp\?"), timeout=30_000)
+    return shown_image(image)
+
+
+def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket, worker):
     sign_up(page, site, "newcomer")
     expect(page).to_have_url(f"{site}/upload/")
     expect(page.get_by_text("Welcome, newcomer")).to_be_visible()
@@ -160,9 +167,10 @@ def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket)
     assert any(re.fullmatch(r"Uploading… \d+%", text) for text in page.evaluate("window.seenStatuses"))
     expect(page.locator("#upload-summary")).to_have_text("2 uploaded. See the gallery")
     assert Photo.objects.filter(owner__username="newcomer").count() == 2
-    assert len(stored_keys() - bucket) == 6, "each original and its two renditions"
     for item in items.all():
-        assert ".thumbnail.webp?" in shown_image(item.locator(".upload-item__preview img")), "the server's thumbnail"
+        assert ".thumbnail.webp?" in server_thumbnail(item), "the server's thumbnail, once a worker made it"
+        expect(item.locator(".upload-item__status")).to_have_text(re.compile(r"^Uploaded\. View “"))
+    assert len(stored_keys() - bucket) == 6, "each original and its two renditions"
 
     page.get_by_role("link", name="See the gallery").click()
     tiles = page.locator(".grid .tile")
@@ -195,7 +203,7 @@ def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket)
     assert problems == []
 
 
-def test_a_bad_file_shows_the_apis_error_while_a_good_one_uploads(page, site, problems, make_user, bucket):
+def test_a_bad_file_shows_the_apis_error_while_a_good_one_uploads(page, site, problems, make_user, bucket, worker):
     make_user("dropper")
     log_in(page, site, "dropper")
     page.goto(f"{site}/upload/")
@@ -215,12 +223,13 @@ def test_a_bad_file_shows_the_apis_error_while_a_good_one_uploads(page, site, pr
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "upload-results-1280.png", full_page=True)
     assert list(Photo.objects.values_list("title", flat=True)) == ["good"]
+    server_thumbnail(good)
     assert stored_keys() - bucket == set(Photo.objects.get().object_keys())
     # The refused upload is the only request that did not succeed.
     assert [p for p in problems if not p.startswith("console: Failed to load resource")] == [f"400 {site}/api/photos"]
 
 
-def test_a_heic_from_an_iphone_is_shown_through_its_renditions(page, site, problems, make_user):
+def test_a_heic_from_an_iphone_is_shown_through_its_renditions(page, site, problems, make_user, worker):
     """Chromium cannot show HEIC itself: the local preview gives way to the server's thumbnail."""
     make_user("iphone")
     log_in(page, site, "iphone")
@@ -230,7 +239,7 @@ def test_a_heic_from_an_iphone_is_shown_through_its_renditions(page, site, probl
 
     item = page.locator(".upload-item")
     expect(item.locator(".upload-item__status")).to_contain_text("Uploaded.", timeout=20_000)
-    assert ".thumbnail.webp?" in shown_image(item.locator(".upload-item__preview img"))
+    assert ".thumbnail.webp?" in server_thumbnail(item)
     photo = Photo.objects.get()
     assert (photo.content_type, photo.title) == ("image/heic", "IMG_0001")
     page.goto(f"{site}/photos/{photo.pk}/")
@@ -239,7 +248,7 @@ def test_a_heic_from_an_iphone_is_shown_through_its_renditions(page, site, probl
     assert problems == []
 
 
-def test_without_javascript_the_plain_form_uploads_and_shows_field_errors(browser, site, make_user, bucket):
+def test_without_javascript_the_plain_form_uploads_and_shows_field_errors(browser, site, make_user, bucket, worker):
     make_user("plain")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
@@ -268,7 +277,7 @@ def test_without_javascript_the_plain_form_uploads_and_shows_field_errors(browse
 
     expect(page.get_by_text("Uploaded “What I typed”.")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("What I typed")
-    photo = Photo.objects.get()
+    photo = wait_until(lambda: Photo.objects.filter(state="ready").first(), "photo processed by the worker")
     assert photo.owner.username == "plain" and photo.description == "Kept after the error"
     assert stored_keys() - bucket == set(photo.object_keys())
     assert problems == []

@@ -16,7 +16,7 @@ from django.test import override_settings
 
 from gallery.models import Photo, rendition_key
 from gallery.storage import QueryStringSigner
-from gallery.tests.support import image_bytes, storages_with
+from gallery.tests.support import image_bytes, processed_photo, storages_with
 
 EXPIRE = settings.AWS_QUERYSTRING_EXPIRE
 BUCKET = settings.AWS_STORAGE_BUCKET_NAME
@@ -99,7 +99,7 @@ def test_the_real_s3_serves_the_url_refuses_it_tampered_with_and_once_it_has_exp
 
 @pytest.mark.django_db
 def test_with_a_custom_domain_renditions_have_plain_unsigned_urls(upload):
-    photo = Photo.objects.get(pk=upload(image_bytes()).json()["id"])
+    photo = processed_photo(upload(image_bytes()).json()["id"])
 
     with override_settings(STORAGES=storages_with(custom_domain="photos.example.com")):
         photo = Photo.objects.get(pk=photo.pk)

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from gallery.models import Photo, rendition_key
-from gallery.tests.support import free_port, image_bytes, storages_with
+from gallery.tests.support import free_port, image_bytes, processed_photo, storages_with
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,8 @@ def reconcile(*args):
 
 @pytest.fixture
 def photos(location, upload):
-    """Two photos uploaded through the API."""
-    return [Photo.objects.get(pk=upload(image_bytes(), title=title).json()["id"]) for title in ("one", "two")]
+    """Two photos uploaded through the API and processed, as their jobs do it."""
+    return [processed_photo(upload(image_bytes(), title=title).json()["id"]) for title in ("one", "two")]
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_consistent_storage_reports_nothing(photos):
     assert error is None
     assert output.splitlines() == [
         "Summary: 6 objects under photos/, 2 photos; 0 orphaned objects (0 younger than 3600 s), 0 deleted (dry run); "
-        "0 photos missing their object"
+        "0 photos missing 0 objects"
     ]
 
 
@@ -69,10 +69,11 @@ def test_dry_run_reports_orphans_and_missing_objects_and_deletes_nothing(locatio
 
     lines = output.splitlines()
     assert lines[0].startswith(f"orphan {orphan} (") and lines[0].endswith("s old): would be deleted by --delete")
-    assert lines[1] == f"missing {photos[1].image.name}: the object of photo {photos[1].pk} is not in the bucket"
-    assert "1 orphaned objects (0 younger than 0 s), 0 deleted (dry run); 1 photos missing their object" in lines[2]
+    missing = photos[1].image.name
+    assert lines[1] == f"missing {missing}: photo {photos[1].pk} refers to it, but the bucket has no such object"
+    assert "1 orphaned object (0 younger than 0 s), 0 deleted (dry run); 1 photo missing 1 object" in lines[2]
     assert error.returncode == 1
-    assert str(error) == "1 photos missing their object, 1 orphaned objects older than 0 s left"
+    assert str(error) == "1 photo missing 1 object, 1 orphaned object older than 0 s left"
     assert keys_under(location) == before
     assert Photo.objects.count() == 2, "rows whose object is missing are reported, not deleted"
 
@@ -84,9 +85,21 @@ def test_a_missing_rendition_is_reported_and_a_rendition_of_no_photo_is_an_orpha
 
     output, error = reconcile("--min-age", "0")
 
-    assert f"missing {thumbnail}: the object of photo {photos[0].pk} is not in the bucket" in output.splitlines()
+    assert f"missing {thumbnail}: photo {photos[0].pk} refers to it, but the bucket has no such object" in output
     assert f"orphan {stray} (" in output
-    assert str(error) == "1 photos missing their object, 1 orphaned objects older than 0 s left"
+    assert str(error) == "1 photo missing 1 object, 1 orphaned object older than 0 s left"
+
+
+def test_a_photo_missing_all_its_objects_counts_as_one_photo_and_three_objects(location, photos):
+    for name in photos[0].object_keys():
+        default_storage.delete(name)
+
+    output, error = reconcile()
+
+    assert sum(line.startswith("missing ") for line in output.splitlines()) == 3
+    assert output.splitlines()[-1].startswith("Summary: 3 objects under photos/, 2 photos; 0 orphaned objects")
+    assert output.splitlines()[-1].endswith("; 1 photo missing 3 objects")
+    assert str(error) == "1 photo missing 3 objects"
 
 
 def test_default_minimum_age_keeps_a_fresh_orphan_even_with_delete(location, photos, orphan):
@@ -96,7 +109,7 @@ def test_default_minimum_age_keeps_a_fresh_orphan_even_with_delete(location, pho
 
     assert error is None, "a fresh orphan may be an upload in flight: nothing to report as a problem"
     assert f"orphan {orphan} (" in output and "kept, younger than 3600 s" in output
-    assert "1 orphaned objects (1 younger than 3600 s), 0 deleted;" in output
+    assert "1 orphaned object (1 younger than 3600 s), 0 deleted;" in output
     assert keys_under(location) == before
 
 
@@ -108,7 +121,7 @@ def test_delete_with_a_small_minimum_age_removes_only_the_orphan(location, photo
 
     assert error is None
     assert f"orphan {orphan} (" in output and output.splitlines()[0].endswith(": deleted")
-    assert "1 orphaned objects (0 younger than 0 s), 1 deleted;" in output
+    assert "1 orphaned object (0 younger than 0 s), 1 deleted;" in output
     assert keys_under(location) == before - {f"{location}/{orphan}"}
     assert all(default_storage.exists(photo.image.name) for photo in photos)
     assert default_storage.exists(outside)
@@ -121,8 +134,23 @@ def test_unreachable_storage_is_a_one_line_error(photos):
         output, error = reconcile()
 
     assert output == ""
-    assert str(error) == "The photo storage is unavailable; try again later."
+    assert str(error).startswith("The photo storage is unavailable (Could not connect to the endpoint URL")
+    assert str(error).endswith("); try again later.") and "\n" not in str(error)
 
 
 def test_negative_minimum_age_is_refused():
     assert str(reconcile("--min-age", "-1")[1]) == "--min-age must be 0 or more"
+
+
+def test_a_photo_being_processed_lacks_nothing_and_its_job_s_renditions_are_no_orphans(location, upload):
+    photo = Photo.objects.get(pk=upload(image_bytes()).json()["id"])
+    # Its job has stored one rendition so far.
+    default_storage.save(rendition_key(photo.image.name, "display"), ContentFile(b"half-way", name="display.webp"))
+
+    output, error = reconcile("--min-age", "0")
+
+    assert error is None
+    assert output.splitlines() == [
+        "Summary: 2 objects under photos/, 1 photo; 0 orphaned objects (0 younger than 0 s), 0 deleted (dry run); "
+        "0 photos missing 0 objects"
+    ]

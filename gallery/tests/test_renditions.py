@@ -1,4 +1,7 @@
-"""Renditions: the thumbnail and display size made at upload, fetched back from the real S3 as browsers get them."""
+"""Renditions: the thumbnail and display size a photo's job makes, fetched back from the real S3 as browsers get them.
+
+The job's work (process_photo) runs here in the test; test_jobs.py runs it on a real worker.
+"""
 
 import io
 
@@ -8,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageCms
 
-from gallery.images import RENDITIONS, detect_image
+from gallery.images import RENDITIONS, decode_image
 from gallery.models import Photo, rendition_key
-from gallery.tests.support import heic_bytes, image_bytes, stored_keys
+from gallery.tests.support import heic_bytes, image_bytes, processed_photo, stored_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -48,20 +51,30 @@ def fetch(url):
     return Image.open(io.BytesIO(response.content)), response
 
 
+@pytest.fixture
+def processed(api):
+    """The API's photo for an upload's response, once the photo's job has made its renditions."""
+
+    def get(response):
+        assert response.status_code == 201, response.content
+        processed_photo(response.json()["id"])
+        return api.get(f"/api/photos/{response.json()['id']}").json()
+
+    return get
+
+
 def near(colour, expected, tolerance=40):
     return all(abs(a - b) <= tolerance for a, b in zip(colour, expected, strict=False))
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF"])
-def test_every_format_gets_a_webp_thumbnail_and_display_size_in_the_bucket(upload, bucket, image_format):
+def test_every_format_gets_a_webp_thumbnail_and_display_size_in_the_bucket(upload, processed, bucket, image_format):
     content = encoded(two_colours((2000, 1000)), image_format)
 
-    response = upload(content, name=f"wide.{image_format.lower()}")
+    body = processed(upload(content, name=f"wide.{image_format.lower()}"))
 
-    assert response.status_code == 201, response.content
-    body = response.json()
     photo = Photo.objects.get(pk=body["id"])
-    assert photo.has_renditions
+    assert photo.is_ready
     assert (
         stored_keys() - bucket
         == set(photo.object_keys())
@@ -81,10 +94,10 @@ def test_every_format_gets_a_webp_thumbnail_and_display_size_in_the_bucket(uploa
     assert requests.get(body["photo_url"], timeout=10).content == content, "the original is kept as uploaded"
 
 
-def test_heic_is_stored_as_uploaded_and_shown_through_its_renditions(upload, bucket):
+def test_heic_is_stored_as_uploaded_and_shown_through_its_renditions(upload, processed, bucket):
     content = heic_bytes(two_colours())
 
-    body = upload(content, name="IMG_0001.HEIC").json()
+    body = processed(upload(content, name="IMG_0001.HEIC"))
 
     photo = Photo.objects.get(pk=body["id"])
     assert (photo.content_type, photo.width, photo.height) == ("image/heic", 600, 400)
@@ -96,7 +109,7 @@ def test_heic_is_stored_as_uploaded_and_shown_through_its_renditions(upload, buc
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "HEIF"])
-def test_renditions_are_turned_upright_by_the_exif_orientation(upload, image_format):
+def test_renditions_are_turned_upright_by_the_exif_orientation(upload, processed, image_format):
     """A HEIC is turned by its rotation property (irot), which pillow-heif writes from the EXIF orientation."""
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6  # turn 90 degrees clockwise to show it
@@ -106,7 +119,7 @@ def test_renditions_are_turned_upright_by_the_exif_orientation(upload, image_for
     else:
         content = encoded(two_colours(), "JPEG", exif=exif)
 
-    body = upload(content).json()
+    body = processed(upload(content))
 
     assert (body["width"], body["height"]) == (400, 600), "the size it is shown at"
     for name in ("thumbnail", "display"):
@@ -118,13 +131,13 @@ def test_renditions_are_turned_upright_by_the_exif_orientation(upload, image_for
         assert "exif" not in image.info and not image.getexif(), "renditions carry no metadata"
 
 
-def test_renditions_carry_no_metadata_but_the_colour_profile(upload):
+def test_renditions_carry_no_metadata_but_the_colour_profile(upload, processed):
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "Phonemaker"
     content = encoded(two_colours(), "JPEG", exif=exif, icc_profile=profile)
 
-    body = upload(content).json()
+    body = processed(upload(content))
 
     for name in ("thumbnail", "display"):
         image, fetched = fetch(body[f"{name}_url"])
@@ -133,13 +146,13 @@ def test_renditions_carry_no_metadata_but_the_colour_profile(upload):
         assert b"Phonemaker" not in fetched.content
 
 
-def test_a_cmyk_profile_is_not_carried_into_rgb_renditions(upload):
+def test_a_cmyk_profile_is_not_carried_into_rgb_renditions(upload, processed):
     cmyk = Image.new("CMYK", (64, 48), (0, 60, 120, 10))
     # Any profile whose header names CMYK; the gallery only reads its colour space.
     profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
     profile[16:20] = b"CMYK"
 
-    body = upload(encoded(cmyk, "JPEG", icc_profile=bytes(profile))).json()
+    body = processed(upload(encoded(cmyk, "JPEG", icc_profile=bytes(profile))))
 
     image, _ = fetch(body["thumbnail_url"])
     assert image.mode == "RGB" and "icc_profile" not in image.info
@@ -157,8 +170,8 @@ def test_a_cmyk_profile_is_not_carried_into_rgb_renditions(upload):
     ],
     ids=["transparent-rgba", "palette-transparency", "large-palette", "16-bit-grey", "grey-alpha", "bilevel"],
 )
-def test_modes_are_rendered_as_browsers_show_them(upload, image, expected_mode, pixel):
-    body = upload(encoded(image, "PNG", **image.info)).json()
+def test_modes_are_rendered_as_browsers_show_them(upload, processed, image, expected_mode, pixel):
+    body = processed(upload(encoded(image, "PNG", **image.info)))
 
     thumbnail, _ = fetch(body["thumbnail_url"])
     assert thumbnail.mode == expected_mode
@@ -172,20 +185,20 @@ def test_modes_are_rendered_as_browsers_show_them(upload, image, expected_mode, 
 def test_a_12_megapixel_jpeg_is_decoded_at_half_scale_for_its_renditions():
     content = image_bytes("JPEG", (4000, 3000))
 
-    image = detect_image(SimpleUploadedFile("big.jpg", content))
+    image = decode_image(SimpleUploadedFile("big.jpg", content))
 
     assert (image.width, image.height) == (4000, 3000)
     assert image.pixels.size == (2000, 1500), "libjpeg's DCT scaling, not a full decode"
 
 
 def test_a_large_png_is_reduced_to_less_than_twice_the_display_size():
-    image = detect_image(SimpleUploadedFile("big.png", image_bytes("PNG", (7000, 3100), mode="RGBA")))
+    image = decode_image(SimpleUploadedFile("big.png", image_bytes("PNG", (7000, 3100), mode="RGBA")))
 
     assert image.pixels.size == (1750, 775), "reduced by 4, still at least 1600 x 709"
 
 
 def test_deleting_a_photo_deletes_its_renditions(api, upload, bucket, django_capture_on_commit_callbacks):
-    photo = Photo.objects.get(pk=upload(image_bytes()).json()["id"])
+    photo = processed_photo(upload(image_bytes()).json()["id"])
     assert len(stored_keys() - bucket) == 3
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -195,8 +208,8 @@ def test_deleting_a_photo_deletes_its_renditions(api, upload, bucket, django_cap
     assert stored_keys() == bucket
 
 
-def test_renditions_sizes_are_those_the_pages_declare(upload):
-    body = upload(image_bytes("JPEG", (1234, 567))).json()
+def test_renditions_sizes_are_those_the_pages_declare(upload, processed):
+    body = processed(upload(image_bytes("JPEG", (1234, 567))))
     photo = Photo.objects.get(pk=body["id"])
 
     for name, spec in RENDITIONS.items():
@@ -210,10 +223,10 @@ def test_an_iphone_heic_of_24_megapixels_is_accepted_and_a_larger_one_is_not():
     def flat_heic(size):
         return heic_bytes(Image.new("RGB", size, (90, 120, 150)))
 
-    accepted = detect_image(SimpleUploadedFile("IMG_0001.HEIC", flat_heic((5712, 4284))))
+    accepted = decode_image(SimpleUploadedFile("IMG_0001.HEIC", flat_heic((5712, 4284))))
     assert (accepted.format, accepted.width, accepted.height) == ("HEIF", 5712, 4284)
     assert accepted.pixels.size == (1904, 1428), "reduced by 3 a band of rows at a time"
 
     with pytest.raises(ValidationError) as refused:
-        detect_image(SimpleUploadedFile("IMG_0002.HEIC", flat_heic((5760, 4320))))
+        decode_image(SimpleUploadedFile("IMG_0002.HEIC", flat_heic((5760, 4320))))
     assert refused.value.messages == ["This image has 5760 x 4320 pixels; the limit is 24.6 million pixels."]

@@ -3,31 +3,26 @@
 import os
 import socket
 import subprocess
-import sys
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.management import call_command
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from gallery.models import Photo
 from gallery.tests.support import (
     current_database_url,
     free_port,
     gunicorn,
     image_bytes,
     procfile_command,
-    procfile_line,
     running_gunicorn,
 )
 
 pytestmark = pytest.mark.server
-
-BASE_DIR = Path(settings.BASE_DIR)
-CACHE_TABLE = settings.CACHES["default"]["LOCATION"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -136,24 +131,53 @@ def test_configuration_error_stops_gunicorn_with_one_line():
     )
 
     assert result.returncode != 0
-    assert result.stderr.strip() == "photosite: configuration error: AWS_STORAGE_BUCKET_NAME is not set"
+    assert result.stderr.strip() == (
+        "photosite: configuration error: AWS_STORAGE_BUCKET_NAME (or the old app's BUCKET_NAME) is not set"
+    )
+
+
+@pytest.mark.parametrize(
+    "header", [("X-Forwarded-Proto", "https"), ("X-Forwarded-Ssl", "on"), ("X-Forwarded-Protocol", "ssl")]
+)
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_trusts_no_forwarded_header_of_its_own(header):
+    """From 127.0.0.1, gunicorn's own defaults would take each of these as HTTPS; only SECURE_PROXY_SSL_HEADER may."""
+    name, value = header
+    with running_gunicorn(SECURE_SSL_REDIRECT="true") as (base, _):
+        claimed = requests.get(f"{base}/accounts/login/", headers={name: value}, allow_redirects=False, timeout=10)
+    with running_gunicorn(
+        SECURE_SSL_REDIRECT="true", SECURE_PROXY_SSL_HEADER=f"HTTP_{name.upper().replace('-', '_')},{value}"
+    ) as (base, _):
+        configured = requests.get(f"{base}/accounts/login/", headers={name: value}, allow_redirects=False, timeout=10)
+
+    assert claimed.status_code == 301 and claimed.headers["Location"].startswith("https://")
+    assert configured.status_code == 200 and "Strict-Transport-Security" in configured.headers
+
+
+UPLOAD_LIMIT = 10
 
 
 @pytest.mark.django_db(transaction=True)
-def test_release_step_makes_the_cache_table_the_upload_limits_need():
-    """The Procfile's release line, run by a shell as the platform does, on a database without the table."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE {CACHE_TABLE}")
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "DATABASE_URL": current_database_url(),
-    }
-    try:
-        result = subprocess.run(
-            ["sh", "-c", procfile_line("release")], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
-        )
-        assert result.returncode == 0, result.stderr
-        assert CACHE_TABLE in connection.introspection.table_names()
-    finally:
-        call_command("createcachetable")
+def test_concurrent_uploads_over_the_limit_let_exactly_the_limit_through(alice):
+    """3L uploads from 8 threads against a limit of L, two gunicorn workers: exactly L are stored."""
+    token = Token.objects.create(user=alice).key
+    uploads = 3 * UPLOAD_LIMIT
+    images = [image_bytes(size=(64 + n, 48)) for n in range(uploads)]
+
+    def send(n):
+        return requests.post(
+            f"{base}/api/photos",
+            headers={"Authorization": f"Token {token}"},
+            files={"photo": (f"c{n}.jpg", images[n], "image/jpeg")},
+            timeout=60,
+        ).status_code
+
+    with (
+        running_gunicorn(WEB_CONCURRENCY="2", GALLERY_UPLOADS_PER_HOUR=str(UPLOAD_LIMIT)) as (base, _),
+        ThreadPoolExecutor(8) as pool,
+    ):
+        statuses = list(pool.map(send, range(uploads)))
+
+    print(f"{uploads} concurrent uploads, limit {UPLOAD_LIMIT}: {statuses.count(201)} stored")
+    assert sorted(statuses) == [201] * UPLOAD_LIMIT + [429] * (uploads - UPLOAD_LIMIT)
+    assert Photo.objects.count() == UPLOAD_LIMIT

@@ -30,23 +30,21 @@ print(json.dumps({
 """
 
 
-def legacy_env_file(tmp_path):
-    """A .env as the FastAPI app read it, pointing at this run's real PostgreSQL and S3."""
+def legacy_env_file(tmp_path, leave_out=()):
+    """A .env as the FastAPI app read it, pointing at this run's real PostgreSQL and S3, without the names left out."""
+    values = {
+        "DATABASE_URL": current_database_url("postgresql+psycopg"),
+        "AWS_ACCESS_KEY": settings.AWS_ACCESS_KEY_ID,
+        "AWS_SECRET_KEY": settings.AWS_SECRET_ACCESS_KEY,
+        "S3_ENDPOINT_URL": settings.AWS_S3_ENDPOINT_URL,
+        "BUCKET_NAME": settings.AWS_STORAGE_BUCKET_NAME,
+        "REGION_NAME": "auto",
+        # Read by the FastAPI app, never used; photosite ignores it too.
+        "S3_PUBLIC_URL": "https://photos-cdn.example.com",
+        "CORS_ORIGINS": "http://localhost:5173,https://photos.example.com",
+    }
     path = tmp_path / ".env"
-    path.write_text(
-        "\n".join(
-            [
-                f"DATABASE_URL={current_database_url('postgresql+psycopg')}",
-                f"AWS_ACCESS_KEY={settings.AWS_ACCESS_KEY_ID}",
-                f"AWS_SECRET_KEY={settings.AWS_SECRET_ACCESS_KEY}",
-                f"S3_ENDPOINT_URL={settings.AWS_S3_ENDPOINT_URL}",
-                f"BUCKET_NAME={settings.AWS_STORAGE_BUCKET_NAME}",
-                "REGION_NAME=auto",
-                "CORS_ORIGINS=http://localhost:5173,https://photos.example.com",
-                "",
-            ]
-        )
-    )
+    path.write_text("".join(f"{name}={value}\n" for name, value in values.items() if name not in leave_out))
     return path
 
 
@@ -64,6 +62,44 @@ def test_fastapi_env_file_works_unchanged(tmp_path):
     assert seen["cors"] == ["http://localhost:5173", "https://photos.example.com"]
     assert seen["debug"] is False
     assert seen["url"].startswith(f"{settings.AWS_S3_ENDPOINT_URL}/{settings.AWS_STORAGE_BUCKET_NAME}/photos/x.jpg?")
+
+
+@pytest.mark.django_db
+def test_fastapi_env_file_without_bucket_name_uses_that_apps_bucket_photos(tmp_path):
+    """The old app's .env.sample has no BUCKET_NAME: its default, photos, is the bucket its photos are in."""
+    assert settings.AWS_STORAGE_BUCKET_NAME == "photos", "scripts/stack.py's bucket, as the old app's default"
+
+    result = run_django(PROBE, legacy_env_file(tmp_path, leave_out={"BUCKET_NAME"}), SECRET_KEY="test-only")
+
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert (seen["bucket"], seen["endpoint"]) == ("photos", settings.AWS_S3_ENDPOINT_URL)
+
+
+DEFAULTS_PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps([settings.AWS_STORAGE_BUCKET_NAME, settings.AWS_S3_ENDPOINT_URL, settings.AWS_S3_REGION_NAME]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        # The old app's names alone: its defaults for what is missing (its config module's).
+        ({"AWS_ACCESS_KEY": "key", "AWS_SECRET_KEY": "secret"}, ["photos", "http://localhost:9000", "auto"]),
+        ({"S3_ENDPOINT_URL": "https://r2.example.com"}, ["photos", "https://r2.example.com", "auto"]),
+        # The new names: theirs, AWS itself and us-east-1.
+        ({"AWS_STORAGE_BUCKET_NAME": "mine"}, ["mine", None, "us-east-1"]),
+        ({"AWS_STORAGE_BUCKET_NAME": "mine", "REGION_NAME": "eu-west-3"}, ["mine", None, "eu-west-3"]),
+    ],
+)
+def test_the_old_apps_defaults_apply_to_its_names_only(tmp_path, environ, expected):
+    result = run_django(DEFAULTS_PROBE, tmp_path / "no.env", **{**GOOD, "AWS_STORAGE_BUCKET_NAME": "", **environ})
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
 
 
 @pytest.mark.django_db
@@ -112,6 +148,7 @@ GOOD = {
         ({"GALLERY_UPLOADS_PER_HOUR": "lots"}, "GALLERY_UPLOADS_PER_HOUR"),
         ({"GALLERY_UPLOADS_PER_HOUR_PER_IP": "0"}, "GALLERY_UPLOADS_PER_HOUR_PER_IP"),
         ({"AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT"),
+        ({"DATABASE_URL": "sqlite:///var/db.sqlite3"}, "DATABASE_URL"),
     ],
 )
 def test_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, change, variable):
@@ -120,6 +157,27 @@ def test_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, change, va
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert variable in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("AWS_STORAGE_BUCKET_NAME", "AWS_STORAGE_BUCKET_NAME (or the old app's BUCKET_NAME) is not set"),
+        ("DATABASE_URL", "DATABASE_URL is not set"),
+    ],
+)
+def test_a_missing_setting_names_its_old_name_too(tmp_path, missing, message):
+    result = run_django("import django; django.setup()", tmp_path / "no.env", **{**GOOD, missing: ""})
+
+    assert result.stderr.strip() == f"photosite: configuration error: {message}"
+
+
+def test_sqlite_is_refused_with_what_is_needed(tmp_path):
+    result = run_django("import django; django.setup()", tmp_path / "no.env", **{**GOOD, "DATABASE_URL": "sqlite:///x"})
+
+    assert result.stderr.strip() == (
+        "photosite: configuration error: DATABASE_URL must be a PostgreSQL URL (postgres://...), not sqlite://"
+    )
 
 
 def test_good_settings_start(tmp_path):

@@ -1,5 +1,6 @@
 """Uploading through POST /api/photos: what is stored, and what bad input gets."""
 
+import io
 import re
 import struct
 import zlib
@@ -7,10 +8,11 @@ import zlib
 import pytest
 import requests
 from django.test import override_settings
+from PIL import Image
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.support import free_port, image_bytes, png_chunk, storages_with, stored_keys
+from gallery.tests.support import free_port, heic_bytes, image_bytes, png_chunk, storages_with, stored_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +98,13 @@ def png_declaring(width, height):
     )
 
 
+def saved_noise(image_format):
+    """Noise in this format: every byte matters, so that cutting any off cuts into the pixels."""
+    buffer = io.BytesIO()
+    Image.effect_noise((400, 300), 60).convert("RGB").save(buffer, image_format)
+    return buffer.getvalue()
+
+
 def truncated(content, keep=0.5):
     return content[: int(len(content) * keep)]
 
@@ -108,6 +117,11 @@ NOT_IMAGES = {
     "truncated-jpeg": truncated(image_bytes("JPEG", size=(400, 300))),
     "truncated-png": truncated(image_bytes("PNG", size=(400, 300), mode="L")),
     "truncated-webp": truncated(image_bytes("WEBP", size=(400, 300))),
+    # The cheap checks of an upload (no display-size decode) still find where the data stops.
+    "truncated-avif": truncated(image_bytes("AVIF", size=(400, 300))),
+    "truncated-heic": truncated(heic_bytes(Image.effect_noise((400, 300), 60).convert("RGB")), keep=0.9),
+    "png-without-iend": image_bytes("PNG", size=(400, 300))[:-12],
+    "jpeg-without-its-end": saved_noise("JPEG")[:-200],
     "corrupt-header": b"\x89PNG\r\n\x1a\n" + b"\xff" * 200,
     "bmp": image_bytes("BMP"),
     "tiff": image_bytes("TIFF"),

@@ -93,12 +93,56 @@
     }
   }
 
+  // The server's thumbnail replaces the local preview once a worker has made it: it is what the gallery shows,
+  // and it exists for files this browser cannot show itself (HEIC in most browsers). Until then the photo's
+  // API URL is asked again, less and less often: plain requests, which work behind any proxy.
+  const FIRST_POLL_MS = 300;
+  const LONGEST_POLL_MS = 5000;
+  const GIVE_UP_AFTER_MS = 10 * 60 * 1000;
+
+  function showWhenProcessed(entry, photo, link, delay = FIRST_POLL_MS, started = Date.now()) {
+    if (photo.state === "ready") {
+      const thumbnail = element("img");
+      thumbnail.alt = "";
+      thumbnail.src = photo.thumbnail_url;
+      entry.preview.replaceChildren(thumbnail);
+      entry.status.replaceChildren("Uploaded. ", link);
+      return;
+    }
+    if (photo.state === "failed") {
+      entry.item.classList.replace("upload-item--done", "upload-item--failed");
+      entry.status.replaceChildren(`Uploaded, but it could not be processed: ${photo.processing_error} `, link);
+      return;
+    }
+    if (Date.now() - started > GIVE_UP_AFTER_MS) {
+      entry.status.replaceChildren("Uploaded. Still processing: the gallery shows it once it is ready. ", link);
+      return;
+    }
+    window.setTimeout(() => {
+      const poll = new XMLHttpRequest();
+      poll.open("GET", `${apiUrl}/${photo.id}`);
+      poll.setRequestHeader("Accept", "application/json");
+      poll.addEventListener("loadend", () => {
+        let latest = photo;
+        if (poll.status === 200) {
+          try {
+            latest = JSON.parse(poll.responseText);
+          } catch (ignored) {
+            // Not JSON: a proxy's error page; ask again later.
+          }
+        }
+        showWhenProcessed(entry, latest, link, Math.min(delay * 2, LONGEST_POLL_MS), started);
+      });
+      poll.send();
+    }, delay);
+  }
+
   function send(entry) {
     running++;
     entry.status.textContent = "Uploading…";
     const data = new FormData();
     data.append("photo", entry.file);
-    for (const field of ["title", "description"]) {
+    for (const field of ["title", "description", "visibility"]) {
       const value = form.elements[field].value.trim();
       if (value) data.append(field, value);
     }
@@ -115,15 +159,10 @@
     xhr.addEventListener("load", () => {
       if (xhr.status === 201) {
         const photo = JSON.parse(xhr.responseText);
-        // The server's thumbnail replaces the local preview: it is what the gallery shows, and it exists
-        // for files this browser cannot show itself (HEIC in most browsers).
-        const thumbnail = element("img");
-        thumbnail.alt = "";
-        thumbnail.src = photo.thumbnail_url;
-        entry.preview.replaceChildren(thumbnail);
         const link = element("a", null, `View “${photo.title || "photo"}”`);
         link.href = `/photos/${photo.id}/`;
-        settle(entry, true, "Uploaded.", link);
+        settle(entry, true, photo.state === "ready" ? "Uploaded." : "Uploaded. Processing…", link);
+        showWhenProcessed(entry, photo, link);
       } else {
         settle(entry, false, errorMessage(xhr));
       }

@@ -1,22 +1,23 @@
-"""make_renditions: make the thumbnail and display size of the photos that have none, such as older uploads."""
+"""make_renditions: queue the processing of the photos that have no renditions, such as older uploads."""
 
-from botocore.exceptions import ClientError
-from django.core.exceptions import ValidationError
-from django.core.files import File
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from gallery.images import detect_image
-from gallery.models import Photo
-from gallery.storage import ConcurrentSaves, StorageUnavailable, storage_errors
+from gallery.jobs.photos import reprocess, waiting_jobs
+from gallery.models import Photo, PhotoState
+
+POLL_SECONDS = 0.5
 
 
 class Command(BaseCommand):
     help = (
-        "Make the missing renditions (thumbnail and display size) of existing photos from their originals in the "
-        "bucket, one photo at a time: each photo done is marked in the database, so the command can be stopped "
-        "and run again, and once all are done it does nothing. Originals are never changed. Exits with status 1 "
-        "when an original is missing or cannot be decoded (those photos are listed and skipped)."
+        "Queue a job for each photo whose renditions (thumbnail and display size) are not made, failed ones "
+        "included, or for every photo with --all; the job workers (python manage.py procrastinate worker) make "
+        "them from the originals in the bucket. A photo queued already is not queued twice, so the command can be "
+        "run again at any time. With --wait it follows the queue with a progress bar until it is empty, lists "
+        "the photos that failed, and exits with status 1 if any did."
     )
 
     def add_arguments(self, parser):
@@ -25,45 +26,38 @@ class Command(BaseCommand):
             action="store_true",
             help="remake the renditions of every photo, not only of those that have none",
         )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="show a progress bar until the workers have emptied the queue, then report",
+        )
 
-    def handle(self, *args, all, **options):
+    def handle(self, *args, all, wait, **options):
         photos = Photo.objects.order_by("pk")
         if not all:
-            photos = photos.filter(has_renditions=False)
-        failed = []
-        try:
-            for photo in tqdm(photos.iterator(chunk_size=100), total=photos.count(), unit="photo"):
-                try:
-                    self.make_renditions(photo)
-                except FileNotFoundError:
-                    failed.append(f"photo {photo.pk}: its original {photo.image.name} is not in the bucket")
-                except ValidationError as error:
-                    failed.append(
-                        f"photo {photo.pk}: its original {photo.image.name} cannot be used: {error.messages[0]}"
-                    )
-        except StorageUnavailable as error:
-            raise CommandError(f"{error} Photos done so far are kept; run the command again to go on.") from error
-        for line in failed:
-            self.stderr.write(line)
-        done = Photo.objects.filter(has_renditions=True).count()
-        self.stdout.write(f"Summary: {done} photos have renditions; {len(failed)} could not be made.")
+            photos = photos.exclude(state=PhotoState.READY)
+        ids = list(photos.values_list("pk", flat=True))
+        queued = reprocess(photos.iterator(chunk_size=500))
+        self.stdout.write(f"Queued {queued} photos ({len(ids) - queued} were queued already).")
+        if not wait:
+            self.stdout.write("The job workers make their renditions; --wait follows them.")
+            return
+        self.wait_for_queue()
+        failed = Photo.objects.filter(pk__in=ids, state=PhotoState.FAILED).order_by("pk")
+        for photo in failed:
+            self.stderr.write(f"photo {photo.pk}: {photo.processing_error}")
+        ready = Photo.objects.filter(pk__in=ids, state=PhotoState.READY).count()
+        self.stdout.write(f"Summary: {ready} of {len(ids)} photos ready; {len(failed)} failed.")
         if failed:
-            raise CommandError(f"{len(failed)} photos have no renditions", returncode=1)
+            raise CommandError(f"{len(failed)} photos failed", returncode=1)
 
-    def make_renditions(self, photo):
-        """Make and store one photo's renditions from its original, then mark it done."""
-        storage = photo.image.storage
-        with storage_errors():
-            try:
-                original = storage.open(photo.image.name)
-            except ClientError as error:
-                if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
-                    raise FileNotFoundError(photo.image.name) from error
-                raise
-            with original:
-                image = detect_image(File(original, name=photo.image.name))
-                with ConcurrentSaves(storage) as saves:
-                    photo.save_renditions(image, saves)
-        # Older rows recorded the size before EXIF's orientation was applied; the renditions are upright.
-        photo.width, photo.height = image.width, image.height
-        photo.save(update_fields=["has_renditions", "width", "height"])
+    def wait_for_queue(self):
+        """A progress bar over the photos' jobs until none is queued or running."""
+        left = waiting_jobs()
+        with tqdm(total=left, unit="photo") as bar:
+            while left:
+                time.sleep(POLL_SECONDS)
+                now = waiting_jobs()
+                bar.total = max(bar.total, bar.n + now)  # jobs queued meanwhile, by uploads
+                bar.update(max(0, left - now))
+                left = now

@@ -1,4 +1,4 @@
-"""reconcile_storage: find S3 objects under photos/ that no photo owns, and photos whose object is missing."""
+"""reconcile_storage: find S3 objects under photos/ that no photo owns, and photos missing an object they must have."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -41,15 +41,17 @@ class Command(BaseCommand):
         try:
             self.reconcile(Photo._meta.get_field("image").storage, delete, min_age)
         except StorageUnavailable as error:
-            raise CommandError(str(error)) from error
+            raise CommandError(error.problem) from error
 
     def reconcile(self, storage, delete, min_age):
         # Rows first, then objects: a photo's objects are stored before its row is, so each one read here
         # is in the listing unless it is really missing (or the photo was deleted meanwhile: checked below).
-        owners, photos = {}, 0
+        # What a photo owns (its renditions, made or being made) is no orphan; what it must have and lacks is missing.
+        owners, expected, photos = {}, {}, 0
         for photo in Photo.objects.order_by("pk").iterator(chunk_size=2000):
             photos += 1
-            owners.update((name, photo.pk) for name in photo.object_keys())
+            owners.update((name, photo.pk) for name in photo.owned_keys())
+            expected.update((name, photo.pk) for name in photo.object_keys())
 
         now = timezone.now()
         listed, orphans = set(), []
@@ -62,7 +64,7 @@ class Command(BaseCommand):
                     age = int((now - summary.last_modified).total_seconds())
                     orphans.append((name, summary.key, summary.size, age))
 
-        missing = {name: pk for name, pk in owners.items() if name not in listed}
+        missing = {name: pk for name, pk in expected.items() if name not in listed}
         if missing:
             still_there = set(Photo.objects.filter(pk__in=missing.values()).values_list("pk", flat=True))
             missing = {name: pk for name, pk in missing.items() if pk in still_there}
@@ -80,19 +82,21 @@ class Command(BaseCommand):
                 outcome = "deleted"
             self.stdout.write(f"orphan {name} ({size} bytes, {age} s old): {outcome}")
         for name, pk in sorted(missing.items()):
-            self.stdout.write(f"missing {name}: the object of photo {pk} is not in the bucket")
+            self.stdout.write(f"missing {name}: photo {pk} refers to it, but the bucket has no such object")
 
         deleted = len(old_keys) - len(failed) if delete else 0
+        # A photo has several objects (its original and renditions), so photos and objects are counted apart.
+        missing_count = f"{counted(len(set(missing.values())), 'photo')} missing {counted(len(missing), 'object')}"
         self.stdout.write(
-            f"Summary: {len(listed)} objects under {KEY_PREFIX}, {photos} photos; "
-            f"{len(orphans)} orphaned objects ({len(orphans) - len(old_keys)} younger than {min_age} s), "
-            f"{deleted} deleted{'' if delete else ' (dry run)'}; {len(missing)} photos missing their object"
+            f"Summary: {counted(len(listed), 'object')} under {KEY_PREFIX}, {counted(photos, 'photo')}; "
+            f"{counted(len(orphans), 'orphaned object')} ({len(orphans) - len(old_keys)} younger than {min_age} s), "
+            f"{deleted} deleted{'' if delete else ' (dry run)'}; {missing_count}"
         )
         problems = []
         if missing:
-            problems.append(f"{len(missing)} photos missing their object")
+            problems.append(missing_count)
         if len(old_keys) > deleted:
-            problems.append(f"{len(old_keys) - deleted} orphaned objects older than {min_age} s left")
+            problems.append(f"{counted(len(old_keys) - deleted, 'orphaned object')} older than {min_age} s left")
         if problems:
             raise CommandError(", ".join(problems), returncode=1)
 
@@ -116,3 +120,8 @@ def bucket_key(storage, name):
 def storage_name(storage, key):
     """The storage name of a bucket key, as django-storages' S3File derives it."""
     return key[len(storage.location) :].lstrip("/")
+
+
+def counted(number, noun):
+    """The number and the noun, plural unless one: 1 photo, 2 photos."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

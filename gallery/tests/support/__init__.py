@@ -1,4 +1,5 @@
-"""Helpers the tests import (conftest.py keeps the fixtures): image bytes, the bucket's contents, other processes."""
+"""Helpers the tests import (conftest.py keeps the fixtures): image bytes, photos and the bucket's contents, other
+processes."""
 
 from gallery.tests.support.images import heic_bytes, image_bytes, photo_exif, png_chunk
 from gallery.tests.support.processes import (
@@ -11,11 +12,18 @@ from gallery.tests.support.processes import (
     run_django_without_database,
     running_gunicorn,
     start_gunicorn,
+    start_logged,
+    start_worker,
     stop_gunicorn,
+    stop_worker,
+    upload_over_http,
+    wait_until,
+    when_ready,
 )
-from gallery.tests.support.storage import storages_with, stored_keys, stored_photo
+from gallery.tests.support.storage import album_of, processed_photo, storages_with, stored_keys, stored_photo
 
 __all__ = [
+    "album_of",
     "current_database_url",
     "free_port",
     "gunicorn",
@@ -23,14 +31,21 @@ __all__ = [
     "image_bytes",
     "photo_exif",
     "png_chunk",
+    "processed_photo",
     "procfile_command",
     "procfile_line",
     "run_django",
     "run_django_without_database",
     "running_gunicorn",
     "start_gunicorn",
+    "start_logged",
+    "start_worker",
     "stop_gunicorn",
+    "stop_worker",
     "storages_with",
     "stored_keys",
     "stored_photo",
+    "upload_over_http",
+    "wait_until",
+    "when_ready",
 ]

@@ -1,4 +1,5 @@
-"""A deployment of its own for the load and fault tests: PostgreSQL, SeaweedFS and gunicorn that a test may stop.
+"""A deployment of its own for the load and fault tests: PostgreSQL, SeaweedFS, gunicorn and job workers that a test
+may stop.
 
 The suite's shared servers are never stopped. These are started once per session by scripts/stack.py,
 and PostgreSQL or S3 come back on the same port, data directory and credentials, as a restarted service would.
@@ -17,7 +18,7 @@ import requests
 from django.conf import settings
 
 from gallery.models import KEY_PREFIX, Photo
-from gallery.tests.support import run_django, start_gunicorn, stop_gunicorn
+from gallery.tests.support import run_django, start_gunicorn, start_worker, stop_gunicorn, stop_worker, wait_until
 from scripts.stack import BUCKET, make_temp_dir, start_postgres, start_s3
 
 SETUP = """
@@ -27,7 +28,6 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 call_command("migrate", verbosity=0)
-call_command("createcachetable", verbosity=0)
 user = get_user_model().objects.create_user("uploader", password="correct horse battery")
 print(Token.objects.create(user=user).key)
 """
@@ -38,7 +38,7 @@ class IsolatedSite:
 
     url is the site's address, token an API token of user `uploader` (password "correct horse battery");
     postgres and s3 are scripts.stack servers, and database_stopped() / s3_stopped() take one down for a
-    with block.
+    with block. No job worker runs unless a test starts some with running_workers().
     """
 
     def __init__(self, stack):
@@ -46,6 +46,7 @@ class IsolatedSite:
         self.s3 = start_s3(stack)
         work = make_temp_dir(stack, "isolated-site-")
         self.log = work / "gunicorn.log"
+        self.worker_log = work / "worker.log"
         self.env = {
             "PATH": os.environ["PATH"],
             "ENV_FILE": "",
@@ -67,10 +68,10 @@ class IsolatedSite:
         stack.callback(stop_gunicorn, self.gunicorn)
         self.bucket = self.s3.make_client()
 
-    def upload(self, content, name="photo.jpg", session=requests, **fields):
-        """POST an image to /api/photos with the token; return the response."""
+    def upload(self, content, name="photo.jpg", session=requests, url=None, **fields):
+        """POST an image to /api/photos (of `url`, another gunicorn, if given) with the token; return the response."""
         return session.post(
-            f"{self.url}/api/photos",
+            f"{url or self.url}/api/photos",
             headers={"Authorization": f"Token {self.token}"},
             files={"photo": (name, content, "application/octet-stream")},
             data=fields,
@@ -103,8 +104,8 @@ class IsolatedSite:
     def owned_keys(self):
         """The keys of every object the photo rows own: each original and its renditions (Photo.object_keys)."""
         with self.connect() as connection:
-            rows = connection.execute("SELECT image, has_renditions FROM gallery_photo").fetchall()
-        return {key for image, made in rows for key in Photo(image=image, has_renditions=made).object_keys()}
+            rows = connection.execute("SELECT image, state FROM gallery_photo").fetchall()
+        return {key for image, state in rows for key in Photo(image=image, state=state).object_keys()}
 
     def objects(self):
         """{key: size} of every object under photos/ in the site's bucket."""
@@ -142,6 +143,48 @@ class IsolatedSite:
             capture_output=True,
             text=True,
             timeout=120,
+        )
+
+    @contextlib.contextmanager
+    def running_workers(self, count):
+        """`count` job workers (the Procfile's worker line) on the site's servers for a with block: their processes.
+
+        Leaving the block stops those still running as the platform does (SIGTERM), after their current job.
+        """
+        workers = []
+        try:
+            for _ in range(count):
+                workers.append(start_worker(self.env, self.worker_log))
+            yield workers
+        finally:
+            for worker in workers:
+                stop_worker(worker)
+
+    def jobs(self, photo_ids=None):
+        """{photo id: [(status, attempts), ...]} of the photo jobs, oldest first, of these photos or of all."""
+        with self.connect() as connection:
+            rows = connection.execute(
+                "SELECT (args->>'photo_id')::bigint, status, attempts FROM procrastinate_jobs"
+                " WHERE task_name = 'gallery.process_photo' ORDER BY id"
+            ).fetchall()
+        jobs = {}
+        for photo_id, status, attempts in rows:
+            if photo_ids is None or photo_id in photo_ids:
+                jobs.setdefault(photo_id, []).append((status, attempts))
+        return jobs
+
+    def states(self, photo_ids):
+        """{photo id: state} of these photos."""
+        with self.connect() as connection:
+            rows = connection.execute("SELECT id, state FROM gallery_photo WHERE id = ANY(%s)", [list(photo_ids)])
+            return dict(rows.fetchall())
+
+    def wait_for_jobs(self, timeout=120):
+        """Wait until no photo job is queued or running (a worker must run)."""
+        wait_until(
+            lambda: all(status not in ("todo", "doing") for jobs in self.jobs().values() for status, _ in jobs),
+            "empty queue",
+            timeout,
         )
 
     @contextlib.contextmanager

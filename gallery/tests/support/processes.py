@@ -1,4 +1,4 @@
-"""Other processes for tests: Django in a fresh environment, gunicorn per the Procfile, free ports."""
+"""Other processes for tests: Django in a fresh environment, gunicorn and job workers per the Procfile, free ports."""
 
 import contextlib
 import os
@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
 import requests
 from django.conf import settings
 from django.db import connection
@@ -73,39 +74,77 @@ def gunicorn(command):
     return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
 
 
+def start_logged(command, env, log=None):
+    """Start a command in the project's directory with env, its output appended to `log` or, without one, shown."""
+    with open(log, "ab") if log else contextlib.nullcontext() as output:
+        return subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT if output else None
+        )
+
+
 def start_gunicorn(env, log=None):
     """gunicorn from the Procfile's web line on a free port, with env; return (process, base URL) once it answers."""
     port = free_port()
     command = procfile_command("web")
     assert command[:2] == ["gunicorn", "photosite.wsgi"]
-    with open(log, "ab") if log else contextlib.nullcontext() as output:
-        process = subprocess.Popen(
-            [*gunicorn(command), "--bind", f"127.0.0.1:{port}"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-        )
+    process = start_logged([*gunicorn(command), "--bind", f"127.0.0.1:{port}"], env, log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+
+    def answers():  # any answer, 503 included: a test may have taken the database away
+        try:
+            requests.get(f"{base}/healthz", timeout=10)
+        except requests.ConnectionError:
+            return False
+        return True
+
+    return when_ready(process, answers, "gunicorn", stop_gunicorn), base
+
+
+def when_ready(process, ready, name, stop, timeout=30):
+    """`process` once ready() returns something true; stopped with stop() if it exits or takes longer than timeout."""
+    deadline = time.monotonic() + timeout
     try:
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=10)
-                return process, base
-            except requests.ConnectionError:
-                assert process.poll() is None, "gunicorn exited"
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.2)
+        while not ready():
+            assert process.poll() is None, f"{name} exited"
+            assert time.monotonic() < deadline, f"{name} was not ready after {timeout} s"
+            time.sleep(0.1)
     except BaseException:
-        stop_gunicorn(process)
+        stop(process)
         raise
+    return process
 
 
 def stop_gunicorn(process):
     """Stop gunicorn gracefully: its master waits for the workers."""
     process.terminate()
     process.wait(timeout=30)
+
+
+def start_worker(env, log=None):
+    """A job worker from the Procfile's worker line, with env; returned once it has registered in the database."""
+    command = procfile_command("worker")
+    assert command[:4] == ["python", "manage.py", "procrastinate", "worker"]
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as database:
+        newest = "SELECT coalesce(max(id), 0) FROM procrastinate_workers"
+        before = database.execute(newest).fetchone()[0]
+        process = start_logged([sys.executable, *command[1:]], env, log)
+        return when_ready(process, lambda: database.execute(newest).fetchone()[0] > before, "the worker", stop_worker)
+
+
+def stop_worker(process):
+    """Stop a worker as the platform does (SIGTERM): it finishes its job first."""
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def wait_until(condition, what, timeout=60):
+    """Poll condition() until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"no {what} after {timeout} s"
+        time.sleep(0.05)
+    return result
 
 
 @contextlib.contextmanager
@@ -125,3 +164,13 @@ def running_gunicorn(**environ):
         yield base, process
     finally:
         stop_gunicorn(process)
+
+
+def upload_over_http(base, token, content, name="photo.jpg"):
+    """POST a photo to the site at `base` as the user of API token `token`, as a script would; the response."""
+    return requests.post(
+        f"{base}/api/photos",
+        headers={"Authorization": f"Token {token}"},
+        files={"photo": (name, content, "image/jpeg")},
+        timeout=60,
+    )

@@ -1,17 +1,41 @@
-"""Photos and objects in the real bucket: storing a photo as an upload would, listing keys, other S3 options."""
+"""Photos and objects in the real bucket: storing (and processing) a photo as an upload would, albums, listing keys,
+other S3 options."""
 
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from gallery.albums.models import Album, AlbumMember, AlbumPhoto
 from gallery.images import detect_image
+from gallery.jobs.photos import process_photo
 from gallery.models import Photo
 from gallery.tests.support.images import image_bytes
 
 
-def stored_photo(owner, name="photo.jpg", content=None, **fields):
-    """A photo stored through detect_image and create_from_upload, as uploads are. A test using it asks for bucket."""
+def stored_photo(owner, name="photo.jpg", content=None, processed=True, **fields):
+    """A photo stored through detect_image and create_from_upload, as uploads are; then, unless processed=False,
+    processed as its job does it (see processed_photo). A test using it asks for bucket."""
     upload = SimpleUploadedFile(name, content or image_bytes(), content_type="image/jpeg")
-    return Photo.objects.create_from_upload(detect_image(upload), uploader=owner, **fields)
+    photo = Photo.objects.create_from_upload(detect_image(upload), uploader=owner, **fields)
+    return processed_photo(photo.pk) if processed else photo
+
+
+def processed_photo(photo_id):
+    """The photo after what its job does (gallery.jobs.photos.process_photo), run here, in the test's transaction.
+
+    For tests of what processing makes; what the queue and its workers do is tested with real workers (worker).
+    """
+    process_photo(photo_id)
+    return Photo.objects.get(pk=photo_id)
+
+
+def album_of(owner, photos=(), visibility="public", members=(), **fields):
+    """An album of `owner` holding `photos` in that order, with members given as (user, role) pairs."""
+    album = Album.objects.create(owner=owner, visibility=visibility, title=fields.pop("title", "An album"), **fields)
+    AlbumPhoto.objects.bulk_create(
+        AlbumPhoto(album=album, photo=photo, position=n) for n, photo in enumerate(photos, start=1)
+    )
+    AlbumMember.objects.bulk_create(AlbumMember(album=album, user=user, role=role) for user, role in members)
+    return album
 
 
 def stored_keys():
