@@ -17,6 +17,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from gallery import images
 from gallery.jobs.queue import PHOTOS_QUEUE, RETRY, app, will_retry
+from gallery.memory import release_freed_memory
 from gallery.models import Photo, PhotoState, rendition_key
 from gallery.storage import ConcurrentSaves, StorageUnavailable, delete_object, storage_errors
 
@@ -114,6 +115,8 @@ def process_photo_job(context, photo_id):
             logger.warning("photo %s failed: %s", photo_id, error)
             mark_failed(photo_id, failure_message(error))
         raise
+    finally:
+        release_freed_memory()
 
 
 def defer_processing(photo):
