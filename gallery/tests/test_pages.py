@@ -336,7 +336,7 @@ def test_the_upload_page_refuses_two_files_in_the_field(logged_in, bucket):
 BIDI = "\u202eevil\u202c \u2067isolated\u2069 \u202aembedded\u202c \u202doverride\u202c"
 
 
-def test_typed_titles_and_descriptions_lose_bidirectional_controls(logged_in, alice):
+def test_typed_titles_and_descriptions_lose_bidirectional_controls(logged_in, alice, bucket):
     logged_in.post("/upload/", {"photo": photo_file(), "title": BIDI, "description": f"line\n{BIDI}"})
     photo = Photo.objects.get()
     logged_in.post(f"/photos/{photo.pk}/", {"title": f"edited {BIDI}", "description": BIDI})
