@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from gallery.images import ACCEPTED_FILE_TYPES, ACCEPTED_NAMES
+from gallery.library.taken import UTCOffsetField
 from gallery.models import Photo
 from gallery.uploads import ONE_FILE_ONLY, uploaded_image
 
@@ -41,6 +42,8 @@ class PhotoUploadForm(forms.ModelForm):
     """
 
     photo = ImageUploadField(label="Photo")
+    # Set to the user who uploads, when known here (the admin), to refuse a duplicate beside the field.
+    uploader = None
 
     class Meta:
         model = Photo
@@ -56,6 +59,15 @@ class PhotoUploadForm(forms.ModelForm):
     def clean_visibility(self):
         return self.cleaned_data["visibility"] or self.instance.visibility
 
+    def clean_photo(self):
+        image = self.cleaned_data["photo"]
+        if self.uploader is not None and image:
+            existing = Photo.all_objects.filter(owner=self.uploader, checksum=image.checksum).first()
+            if existing is not None:
+                where = " (in the trash)" if existing.trashed_at else ""
+                raise forms.ValidationError(f"These bytes are already photo {existing.pk}{where}, “{existing}”.")
+        return image
+
     def save(self, commit=True, *, uploader=None):
         """The new photo; with commit, stored as sent by `uploader` (the request's user, who may be anonymous)."""
         photo = super().save(commit=False)
@@ -65,12 +77,18 @@ class PhotoUploadForm(forms.ModelForm):
 
 
 class PhotoEditForm(forms.ModelForm):
-    """What the owner of a photo may change: its title, description and visibility. The admin's change form too."""
+    """What the owner of a photo may change: its title, description, visibility and date taken. The admin's change
+    form too. A date changed here is the owner's correction, which reading the EXIF again never overwrites."""
+
+    taken_at_offset = UTCOffsetField(
+        label="UTC offset", required=False, help_text="Where it was taken, such as +09:00 for Tokyo; empty if unknown."
+    )
 
     class Meta:
         model = Photo
-        fields = ["title", "description", "visibility"]
+        fields = ["title", "description", "visibility", "taken_at", "taken_at_offset"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {"taken_at": "The local time where it was taken."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,6 +96,17 @@ class PhotoEditForm(forms.ModelForm):
 
     def clean_visibility(self):
         return self.cleaned_data["visibility"] or self.instance.visibility
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("taken_at") is None:
+            cleaned["taken_at_offset"] = None  # an offset of no time says nothing
+        return cleaned
+
+    def save(self, commit=True):
+        if {"taken_at", "taken_at_offset"} & set(self.changed_data):
+            self.instance.taken_at_corrected = True
+        return super().save(commit)
 
 
 def optional_visibility(form):

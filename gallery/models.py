@@ -1,4 +1,8 @@
-"""The Photo model and the one path by which an upload becomes a stored photo, its renditions left to a job."""
+"""The Photo model and the one path by which an upload becomes a stored photo, its renditions left to a job.
+
+What the library adds to a photo (when and how it was taken, its checksum, favourite, trash, sort and search
+columns) is gallery.library.fields'.
+"""
 
 import unicodedata
 import uuid
@@ -7,7 +11,8 @@ from functools import cached_property
 from pathlib import PurePath, PurePosixPath
 
 from django.conf import settings
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -15,6 +20,8 @@ from django.utils import timezone
 
 from gallery import images
 from gallery.counters import RateCount  # noqa: F401 - the rate limits' model, registered with the app here
+from gallery.library.duplicates import DuplicatePhoto, violates_checksum_constraint
+from gallery.library.fields import PhotoLibraryFields
 from gallery.storage import delete_after_commit, delete_object, storage_errors
 from gallery.visibility import PhotoQuerySet, Visibility, default_visibility
 
@@ -53,13 +60,24 @@ BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
 
 def title_from_filename(filename):
     """A readable default title from the client's file name: no extension, no control characters."""
-    stem = PurePath(filename or "").stem
-    # Drop control and format characters (NUL, right-to-left overrides) that could disguise a title.
-    visible = "".join(ch for ch in stem if unicodedata.category(ch) not in {"Cc", "Cf"})
-    return " ".join(visible.split())[:TITLE_MAX_LENGTH]
+    # Control and format characters (NUL, right-to-left overrides) could disguise a title.
+    return images.printable(PurePath(filename or "").stem)[:TITLE_MAX_LENGTH]
 
 
-class PhotoManager(models.Manager.from_queryset(PhotoQuerySet)):
+class AllPhotosManager(models.Manager.from_queryset(PhotoQuerySet)):
+    """Every photo, those in the trash too: for their owners' trash, the photo page, maintenance and the admin."""
+
+    def get_queryset(self):
+        # The search vector is only ever read by PostgreSQL.
+        return super().get_queryset().defer("search_vector")
+
+
+class PhotoManager(AllPhotosManager):
+    """The photos not in the trash: every list, search, album, share link and ZIP starts from here (Photo.objects)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=True)
+
     def create_from_upload(self, image, *, uploader, title="", description="", visibility=None):
         """A new photo made from a DetectedImage that `uploader` sent: see Photo.save_upload."""
         photo = self.model(title=title, description=description, visibility=visibility or default_visibility())
@@ -75,7 +93,7 @@ class PhotoState(models.TextChoices):
     FAILED = "failed", "failed"
 
 
-class Photo(models.Model):
+class Photo(PhotoLibraryFields):
     """A photo: its bytes are an S3 object, this row keeps the object's key and what is known about it."""
 
     image = models.FileField("original", upload_to="photos/", max_length=255)
@@ -104,14 +122,17 @@ class Photo(models.Model):
     processing_error = models.TextField(blank=True, editable=False, help_text="Why processing failed, when it did.")
 
     objects = PhotoManager()
+    all_objects = AllPhotosManager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        base_manager_name = "all_objects"
+        ordering = ["-sort_at", "-id"]
         indexes = [
-            models.Index(fields=["-created_at", "-id"], name="photo_newest_first"),
+            *PhotoLibraryFields.Meta.indexes,
             # The few photos not ready, which make_renditions and the admin's filter look for.
-            models.Index(fields=["state"], condition=~models.Q(state="ready"), name="photo_not_ready"),
+            models.Index(fields=["state"], condition=~Q(state="ready"), name="photo_not_ready"),
         ]
+        constraints = PhotoLibraryFields.Meta.constraints
 
     def __str__(self):
         return self.title or f"Photo {self.pk}"
@@ -129,12 +150,17 @@ class Photo(models.Model):
 
         The photo is its uploader's; nobody owns an anonymous upload. The row and its job are inserted in one
         transaction, so neither exists without the other; the renditions are the job's (gallery.jobs.photos).
-        Leaves no object without a row. Raises StorageUnavailable when S3 fails and DatabaseError when the database
-        does.
+        Leaves no object without a row. Raises DuplicatePhoto, storing nothing, when the owner already has these
+        bytes; StorageUnavailable when S3 fails and DatabaseError when the database does.
         """
         from gallery.jobs.photos import defer_processing  # gallery.jobs imports this module
 
         self.owner = uploader if uploader.is_authenticated else None
+        self.checksum = image.checksum
+        if self.owner_id is not None and (existing := self.existing_duplicate()):
+            raise DuplicatePhoto(existing)
+        self.original_filename = images.printable(PurePath(image.file.name or "").name)[:255]
+        self.set_metadata(image.metadata)
         self.title = self.title or title_from_filename(image.file.name)
         self.width, self.height = image.width, image.height
         self.size = image.file.size
@@ -149,8 +175,10 @@ class Photo(models.Model):
             with transaction.atomic():
                 self.save()
                 defer_processing(self)
-        except DatabaseError:
+        except DatabaseError as error:
             delete_object(self.image.name, self.image.storage)
+            if isinstance(error, IntegrityError) and violates_checksum_constraint(error):
+                raise DuplicatePhoto(self.existing_duplicate()) from error  # the same bytes, a moment earlier
             raise
 
     @property
@@ -202,17 +230,19 @@ class Photo(models.Model):
         return self.is_owned_by(user) or user.has_perm("gallery.change_photo")
 
     def can_be_deleted_by(self, user):
-        """Its owner deletes a photo, and so do users with the gallery.delete_photo permission."""
+        """Its owner deletes a photo (to the trash, back out of it, forever), and so do users with the
+        gallery.delete_photo permission."""
         return self.is_owned_by(user) or user.has_perm("gallery.delete_photo")
 
     def is_visible_to(self, user):
-        """The per-object form of Photo.objects.visible_to(user)."""
-        return Photo.objects.visible_to(user).filter(pk=self.pk).exists()
+        """The per-object form of Photo.all_objects.openable_by(user)."""
+        return Photo.all_objects.openable_by(user).filter(pk=self.pk).exists()
 
 
 @receiver(post_delete, sender=Photo)
 def delete_photo_object(sender, instance, **kwargs):
-    """However a photo row goes (API, admin bulk delete, a deleted owner), its objects follow after commit.
+    """However a photo row goes (the trash's purge, admin bulk delete, a deleted owner), its objects follow after
+    commit.
 
     Renditions are deleted whatever the state: a job may have stored some before it failed.
     """

@@ -1,9 +1,12 @@
 """Uploads: the size limit enforced while the request body streams in, and the image an upload stores."""
 
+import dataclasses
+
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 
 from gallery.images import detect_image, without_location
+from gallery.library.duplicates import checksum_of
 
 # Room for the multipart envelope and the text fields around the files.
 ENVELOPE_BYTES = 1024 * 1024
@@ -49,7 +52,8 @@ class SizeLimitedUploadHandler(FileUploadHandler):
 
 
 def uploaded_image(file):
-    """The DetectedImage an uploaded file is stored as: decoded from its bytes, and without its location
-    unless GALLERY_KEEP_LOCATION. Raises ValidationError. The form, the API and the admin all take this path."""
-    image = detect_image(file)
+    """The DetectedImage an uploaded file is stored as: decoded from its bytes, with the checksum of those bytes,
+    and without its location unless GALLERY_KEEP_LOCATION. Raises ValidationError. The form, the API and the
+    admin all take this path."""
+    image = dataclasses.replace(detect_image(file), checksum=checksum_of(file))
     return image if settings.GALLERY_KEEP_LOCATION else without_location(image)

@@ -6,6 +6,8 @@ from rest_framework.routers import DefaultRouter
 from gallery import api, views
 from gallery.albums import api as album_api
 from gallery.albums import views as album_views
+from gallery.library import api as library_api
+from gallery.library import pages as library_pages
 from gallery.shares import api as share_api
 from gallery.shares import views as share_views
 
@@ -23,12 +25,20 @@ router = OptionalSlashRouter()
 router.register("photos", api.PhotoViewSet, basename="photo")
 router.register("albums", album_api.AlbumViewSet, basename="album")
 router.register("share-links", share_api.ShareLinkViewSet, basename="sharelink")
+router.register("trash", library_api.TrashViewSet, basename="trash")
 
 urlpatterns = [
     path("", views.gallery, name="gallery"),
     path("photos/<int:pk>/", views.photo_detail, name="photo"),
     path("photos/<int:pk>/delete/", views.photo_delete, name="photo-delete"),
     path("upload/", views.upload, name="upload"),
+    path("search/", library_pages.search, name="search"),
+    path("favourites/", library_pages.favourites, name="favourites"),
+    path("people/<str:username>/", library_pages.owner_photos, name="owner-photos"),
+    path("trash/", library_pages.trash_page, name="trash"),
+    path("photos/favourite/", library_pages.favourite, name="favourite-photos"),
+    path("trash/restore/", library_pages.restore, name="restore-photos"),
+    path("trash/purge/", library_pages.purge, name="purge-photos"),
     path("accounts/signup/", views.signup, name="signup"),
     path("albums/", album_views.album_list, name="albums"),
     path("albums/new/", album_views.album_create, name="album-create"),

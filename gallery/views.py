@@ -15,13 +15,13 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
-from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 
 from gallery.albums.views import albums_to_add_to
 from gallery.forms import PhotoEditForm, PhotoUploadForm, SignupForm
+from gallery.library import trash
+from gallery.library.duplicates import DuplicatePhoto
+from gallery.library.pages import listed
 from gallery.models import Photo
-from gallery.pagination import LinkHeaderCursorPagination
 from gallery.storage import StorageUnavailable, check_bucket
 from gallery.throttling import UPLOAD_THROTTLES, throttle_wait, wait_message
 from gallery.uploads import max_upload_bytes
@@ -31,32 +31,20 @@ logger = logging.getLogger(__name__)
 
 @require_safe
 def gallery(request):
-    """The photos, newest first, a page at a time, with the API's cursor in the next and previous links."""
-    paginator = LinkHeaderCursorPagination()
-    try:
-        photos = paginator.paginate_queryset(
-            Photo.objects.visible_to(request.user).select_related("owner"), Request(request)
-        )
-    except NotFound:
-        raise Http404("No such page of photos.") from None
-    for photo in photos:
+    """The photos you may see, newest first by date taken (?order=uploaded: by upload time), a page at a time,
+    with the API's cursor in the next and previous links, and the selection's toolbar."""
+    context = listed(request, Photo.objects.visible_to(request.user))
+    for photo in context["photos"]:
         photo.selectable = photo.can_be_changed_by(request.user)
-    return render(
-        request,
-        "gallery/gallery.html",
-        {
-            "photos": photos,
-            "selection_albums": albums_to_add_to(request.user),
-            "next_url": paginator.get_next_link(),
-            "previous_url": paginator.get_previous_link(),
-        },
-    )
+    return render(request, "gallery/gallery.html", {**context, "selection_albums": albums_to_add_to(request.user)})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def photo_detail(request, pk):
-    """One photo, large, with what is known about it; whom Photo.can_be_changed_by allows may edit its texts."""
-    photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("owner"), pk=pk)
+    """One photo, large, with what is known about it; whom Photo.can_be_changed_by allows may edit its texts and
+    date taken. One in the trash is seen only by those who may take it out (PhotoQuerySet.openable_by)."""
+    user = request.user
+    photo = get_object_or_404(Photo.all_objects.openable_by(user).select_related("owner"), pk=pk)
     can_change = photo.can_be_changed_by(request.user)
     form = PhotoEditForm(instance=photo) if can_change else None
     if request.method == "POST":
@@ -67,27 +55,34 @@ def photo_detail(request, pk):
             form.save()
             messages.success(request, "Your changes are saved.")
             return redirect(photo)
+    in_trash = photo.trashed_at is not None
     context = {
         "photo": photo,
         "form": form,
+        "can_change": can_change,
         "can_delete": photo.can_be_deleted_by(request.user),
         "albums": photo.albums.visible_to(request.user).order_by("title"),
-        "selection_albums": albums_to_add_to(request.user).exclude(entries__photo=photo) if can_change else None,
+        "selection_albums": (
+            albums_to_add_to(request.user).exclude(entries__photo=photo) if can_change and not in_trash else None
+        ),
+        "purge_date": trash.purge_date(photo) if in_trash else None,
     }
     return render(request, "gallery/photo_detail.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def photo_delete(request, pk):
-    """Ask, then delete a photo; its object in S3 goes with it."""
+    """Ask, then move a photo to the trash (or delete it, objects and all, when GALLERY_TRASH_DAYS is 0)."""
     photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
     if not photo.can_be_deleted_by(request.user):
         raise PermissionDenied("Only the photo's owner, or staff allowed to delete photos, can delete it.")
     if request.method == "POST":
-        photo.delete()
-        messages.success(request, f"Deleted “{photo}”.")
+        trash.move_to_trash(Photo.objects.filter(pk=photo.pk))
+        done = "Moved “{}” to the trash." if trash.trash_enabled() else "Deleted “{}”."
+        messages.success(request, done.format(photo))
         return redirect("gallery")
-    return render(request, "gallery/photo_confirm_delete.html", {"photo": photo})
+    context = {"photo": photo, "trash_enabled": trash.trash_enabled(), "trash_days": settings.GALLERY_TRASH_DAYS}
+    return render(request, "gallery/photo_confirm_delete.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -119,6 +114,10 @@ def upload(request):
     except StorageUnavailable as error:
         form.add_error(None, str(error))
         return render_upload_page(request, form, status=503)
+    except DuplicatePhoto as duplicate:
+        where = " (in the trash)" if duplicate.photo.trashed_at else ""
+        messages.info(request, f"This photo is already in your library{where}: nothing was uploaded.")
+        return redirect(duplicate.photo)
     messages.success(request, f"Uploaded “{photo}”.")
     return redirect(photo)
 

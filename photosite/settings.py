@@ -12,6 +12,7 @@ from pathlib import Path
 
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+from croniter import croniter  # procrastinate's, which reads the schedules of periodic jobs
 from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 
 from photosite.env import REQUIRED, ConfigError, Environment
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_filters",
     "drf_spectacular_sidecar",
     "storages",
     "axes",
@@ -174,6 +176,14 @@ GALLERY_ALLOW_ANONYMOUS_UPLOADS = env.bool("GALLERY_ALLOW_ANONYMOUS_UPLOADS", Fa
 GALLERY_OPEN_SIGNUP = env.bool("GALLERY_OPEN_SIGNUP", True)
 # Originals lose their GPS EXIF (and XMP, IPTC) on upload unless this is true (gallery.images.location).
 GALLERY_KEEP_LOCATION = env.bool("GALLERY_KEEP_LOCATION", False)
+# Days a deleted photo stays in the trash, restorable, before it is deleted forever (gallery.library.trash).
+# 0 turns the trash off: deleting is final at once.
+GALLERY_TRASH_DAYS = env.int("GALLERY_TRASH_DAYS", 30, minimum=0)
+# When a job worker deletes what has been in the trash longer than that (gallery.jobs.library): cron's five
+# fields, or six with seconds last. Hourly: a photo goes within the hour after its days are up.
+GALLERY_TRASH_PURGE_CRON = env.str("GALLERY_TRASH_PURGE_CRON", "23 * * * *")
+if not croniter.is_valid(GALLERY_TRASH_PURGE_CRON):
+    raise ConfigError("GALLERY_TRASH_PURGE_CRON", f"must be a cron schedule, not {GALLERY_TRASH_PURGE_CRON!r}")
 # Visibility, albums and share links (gallery.visibility, gallery.albums, gallery.shares).
 GALLERY_DEFAULT_VISIBILITY = env.str("GALLERY_DEFAULT_VISIBILITY", "public")
 if GALLERY_DEFAULT_VISIBILITY not in {"public", "private"}:

@@ -4,6 +4,7 @@ One module per responsibility; the names other code uses are importable from her
 """
 
 from gallery.images.decode import DetectedImage, decode_image, detect_image
+from gallery.images.exif import PhotoMetadata, metadata_of_file, parse_offset, printable
 from gallery.images.formats import ACCEPTED_FILE_TYPES, ACCEPTED_FORMATS, ACCEPTED_NAMES, invalid_image, too_many_pixels
 from gallery.images.limits import (
     AVIF_BYTES_PER_PIXEL,
@@ -36,10 +37,14 @@ __all__ = [
     "THUMBNAIL",
     "WEBP_BYTES_PER_PIXEL",
     "DetectedImage",
+    "PhotoMetadata",
     "decode_image",
     "detect_image",
     "fit_within",
     "invalid_image",
+    "metadata_of_file",
+    "parse_offset",
+    "printable",
     "render",
     "too_many_pixels",
     "without_location",

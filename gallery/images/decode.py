@@ -1,7 +1,8 @@
 """Detecting and decoding uploaded images from their bytes, never from the client's name or type.
 
 Two depths, within the same decode budget (gallery.images.limits). detect_image, on the upload's request:
-the header's format, size and pixel limits, and the cheapest check that proves the data whole.
+the header's format, size and pixel limits, what its EXIF says of how the photo was taken, and the cheapest
+check that proves the data whole.
 decode_image, in the job that makes the renditions: the pixels, reduced to about the display size.
 """
 
@@ -16,6 +17,7 @@ from django.core.files import File
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from gallery.images.containers import file_contents
+from gallery.images.exif import PhotoMetadata, header_exif, metadata_from_bytes, metadata_from_exif, readable_exif
 from gallery.images.formats import ACCEPTED_FORMATS, PILLOW_FORMATS, invalid_image, too_many_pixels
 from gallery.images.isobmff import heif_rotation
 from gallery.images.limits import HEIF_BYTES_PER_PIXEL, decode_bytes_per_pixel, pixel_limit
@@ -32,7 +34,9 @@ class DetectedImage:
 
     width and height are as the image is shown, its orientation applied. pixels, from decode_image only, are
     the decoded image, at least as large as the display rendition and less than twice it (or whole, when it
-    is smaller), before `transpose` turns them upright.
+    is smaller), before `transpose` turns them upright. metadata is what the EXIF of its header says about how
+    it was taken (read at upload, so the row has it from the start); checksum the SHA-256 (hex) of the bytes
+    as uploaded, once gallery.uploads has computed it.
     """
 
     file: File
@@ -42,6 +46,8 @@ class DetectedImage:
     pixels: Image.Image | None = dataclasses.field(default=None, repr=False)
     transpose: Image.Transpose | None = None
     icc_profile: bytes | None = dataclasses.field(default=None, repr=False)
+    metadata: PhotoMetadata = PhotoMetadata()
+    checksum: str | None = None
 
     @property
     def content_type(self):
@@ -116,11 +122,13 @@ def read_with_pillow(file, max_pixels, decode):
             # the display size, for less time and memory.
             image.draft(image.mode, display)
             image.load()
-            transpose = orientation(image)
+            exif = readable_exif(image)
             pixels = shrunk(image, display)
         else:
-            transpose = orientation(image) if "exif" in image.info or image.format != "PNG" else None
+            exif = header_exif(image)
             check_whole(image)
+        transpose = orientation(exif)
+        metadata = metadata_from_exif(exif)
     if transpose in SWAPS_AXES:
         width, height = height, width
     return DetectedImage(
@@ -131,18 +139,19 @@ def read_with_pillow(file, max_pixels, decode):
         pixels=pixels,
         transpose=transpose,
         icc_profile=icc_profile,
+        metadata=metadata,
     )
 
 
-def orientation(image):
-    """How the image's EXIF says its pixels are turned to be shown upright (a Transpose), or None: also when its EXIF
-    is one Pillow cannot read (which the location removal drops, so the stored copy has none either).
+def orientation(exif):
+    """How an image's EXIF (None: not read, or unreadable) says its pixels are turned to be shown upright (a
+    Transpose), or None.
 
-    A PNG may keep its EXIF after the pixels, where only decoding finds it: detect_image leaves that to
-    the job, which records the upright size it finds.
+    A PNG may keep its EXIF after the pixels, where only decoding finds it (header_exif): detect_image leaves
+    that to the job, which records the upright size it finds.
     """
     try:
-        value = image.getexif().get(ExifTags.Base.Orientation)
+        value = None if exif is None else exif.get(ExifTags.Base.Orientation)
     except Exception:  # Pillow's EXIF parser raises most kinds of error on crafted data
         return None
     return ORIENTATION_TRANSPOSE.get(value) if isinstance(value, int) else None
@@ -204,6 +213,7 @@ def read_heif(file, max_pixels, decode):
         pixels=pixels,
         transpose=transpose,
         icc_profile=heif.info.get("icc_profile"),
+        metadata=metadata_from_bytes(heif.info.get("exif")),
     )
 
 

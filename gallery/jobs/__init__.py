@@ -4,10 +4,11 @@ One module per kind of work; the worker imports this package (PROCRASTINATE_IMPO
 
 - queue: what every job shares: the queues, the retry policy for S3 and PostgreSQL failures, @periodic;
 - photos: a photo's processing once its upload is stored (the renditions and any other @photo_step);
-- maintenance: the periodic upkeep of the queue itself (stalled jobs of dead workers, old job rows).
+- maintenance: the periodic upkeep of the queue itself (stalled jobs of dead workers, old job rows);
+- library: the trash's periodic purge, and the metadata of photos stored before it was read at upload.
 
 A later feature adds a per-photo step with @photos.photo_step in its own module, or a scheduled task with
 @queue.periodic, and imports that module here.
 """
 
-from gallery.jobs import maintenance, photos  # noqa: F401 (they register their tasks)
+from gallery.jobs import library, maintenance, photos  # noqa: F401 (they register their tasks)

@@ -12,11 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from procrastinate.contrib.django.models import ProcrastinateJob
-from procrastinate.exceptions import AlreadyEnqueued
 
 from gallery import images
-from gallery.jobs.queue import PHOTOS_QUEUE, RETRY, app, will_retry
+from gallery.jobs.queue import PHOTOS_QUEUE, RETRY, app, defer_once, will_retry
 from gallery.memory import release_freed_memory
 from gallery.models import Photo, PhotoState, rendition_key
 from gallery.storage import ConcurrentSaves, StorageUnavailable, delete_object, storage_errors
@@ -52,36 +50,42 @@ def make_renditions(photo, image):
     return ()
 
 
+def open_original(photo):
+    """The photo's original in the bucket, open for reading; raises OriginalMissing when it is not there.
+
+    Call it within storage_errors().
+    """
+    try:
+        return photo.image.storage.open(photo.image.name)
+    except FileNotFoundError as error:  # django-storages' answer to S3's 404
+        raise OriginalMissing(f"The original {photo.image.name} is not in the bucket.") from error
+
+
 def process_photo(photo_id):
     """Run every step for one photo from its original in the bucket, then mark it ready. What the job does.
 
     Raises ValidationError when the original does not decode, OriginalMissing, StorageUnavailable or
     DatabaseError. A photo deleted before or during its processing leaves nothing behind.
     """
-    photo = Photo.objects.filter(pk=photo_id).first()
+    photo = Photo.all_objects.filter(pk=photo_id).first()  # one in the trash too: it may be restored
     if photo is None:
         return
     storage = photo.image.storage
-    with storage_errors():
+    with storage_errors(), open_original(photo) as original:
+        image = images.decode_image(File(original, name=photo.image.name))
         try:
-            original = storage.open(photo.image.name)
-        except FileNotFoundError as error:  # django-storages' answer to S3's 404
-            raise OriginalMissing(f"The original {photo.image.name} is not in the bucket.") from error
-        with original:
-            image = images.decode_image(File(original, name=photo.image.name))
-            try:
-                # The upright size, which a header alone does not always tell (a PNG's EXIF after its pixels).
-                photo.width, photo.height = image.width, image.height
-                fields = {"width", "height"}
-                for step in PHOTO_STEPS:
-                    fields.update(step(photo, image) or ())
-            finally:
-                # A job's objects refer to one another, so the pixels would wait for Python's cycle collector:
-                # tens of megabytes that the worker kept through its next job, when its memory peaks.
-                image.pixels.close()
+            # The upright size, which a header alone does not always tell (a PNG's EXIF after its pixels).
+            photo.width, photo.height = image.width, image.height
+            fields = {"width", "height"}
+            for step in PHOTO_STEPS:
+                fields.update(step(photo, image) or ())
+        finally:
+            # A job's objects refer to one another, so the pixels would wait for Python's cycle collector:
+            # tens of megabytes that the worker kept through its next job, when its memory peaks.
+            image.pixels.close()
     photo.state, photo.processing_error = PhotoState.READY, ""
     fields.update({"state", "processing_error"})
-    if not Photo.objects.filter(pk=photo.pk).update(**{field: getattr(photo, field) for field in fields}):
+    if not Photo.all_objects.filter(pk=photo.pk).update(**{field: getattr(photo, field) for field in fields}):
         for name in photo.rendition_keys():  # deleted meanwhile: its delete did not know of these yet
             delete_object(name, storage)
 
@@ -96,7 +100,7 @@ def failure_message(error):
 
 
 def mark_failed(photo_id, message):
-    Photo.objects.filter(pk=photo_id).update(state=PhotoState.FAILED, processing_error=message)
+    Photo.all_objects.filter(pk=photo_id).update(state=PhotoState.FAILED, processing_error=message)
 
 
 @app.task(name=PROCESS_PHOTO_TASK, queue=PHOTOS_QUEUE, retry=RETRY, pass_context=True)
@@ -120,17 +124,8 @@ def process_photo_job(context, photo_id):
 
 
 def defer_processing(photo):
-    """Queue the photo's processing, in the caller's transaction; False when it is queued already.
-
-    One job per photo waits at a time (the queueing lock), and one runs at a time (the lock).
-    """
-    key = f"photo:{photo.pk}"
-    try:
-        with transaction.atomic():  # a savepoint: a refused job leaves the caller's transaction usable
-            process_photo_job.configure(lock=key, queueing_lock=key).defer(photo_id=photo.pk)
-    except AlreadyEnqueued:
-        return False
-    return True
+    """Queue the photo's processing, in the caller's transaction; False when it is queued already."""
+    return defer_once(process_photo_job, f"photo:{photo.pk}", photo_id=photo.pk)
 
 
 def reprocess(photos):
@@ -146,8 +141,3 @@ def reprocess(photos):
                 photo.save(update_fields=["state", "processing_error"])
             queued += defer_processing(photo)
     return queued
-
-
-def waiting_jobs():
-    """How many photos' jobs are queued or running, retries included."""
-    return ProcrastinateJob.objects.filter(task_name=PROCESS_PHOTO_TASK, status__in=["todo", "doing"]).count()

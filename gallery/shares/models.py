@@ -33,8 +33,11 @@ class ShareLinkQuerySet(models.QuerySet):
         return self.filter(Q(album__owner=user) | Q(photo__owner=user))
 
     def alive(self):
-        """The links that work: not expired (revoked ones are deleted)."""
-        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        """The links that work: not expired (revoked ones are deleted), and not to a photo in the trash (until it
+        is restored)."""
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())).filter(
+            Q(photo=None) | Q(photo__trashed_at=None)
+        )
 
 
 class ShareLink(models.Model):

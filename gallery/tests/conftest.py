@@ -13,7 +13,7 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from gallery.jobs.photos import waiting_jobs
+from gallery.jobs.queue import waiting_jobs
 from gallery.tests.support import (
     current_database_url,
     running_gunicorn,

@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.test import override_settings
 from django.utils import formats, timezone
 
 from gallery.models import Photo
@@ -74,13 +75,12 @@ def test_editing_changes_the_title_only(admin_client, alice, bucket):
 
 
 @pytest.mark.django_db(transaction=True)
+@override_settings(GALLERY_TRASH_DAYS=0)  # deleting is final (test_library_pages.py has the admin's trash)
 def test_delete_and_bulk_delete_remove_the_objects(admin_client, alice, bucket):
     photos = [stored_photo(alice, f"p{n}.jpg") for n in range(3)]
 
     admin_client.post(f"{CHANGELIST}{photos[0].pk}/delete/", {"post": "yes"})
-    admin_client.post(
-        CHANGELIST, {"action": "delete_selected", "_selected_action": [p.pk for p in photos[1:]], "post": "yes"}
-    )
+    admin_client.post(CHANGELIST, {"action": "move_to_trash", "_selected_action": [p.pk for p in photos[1:]]})
 
     assert not Photo.objects.exists()
     assert not {p.image.name for p in photos} & stored_keys()

@@ -190,11 +190,18 @@ def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket,
 
     page.get_by_role("link", name="Delete…").click()
     expect(page.get_by_role("heading", name="Delete this photo?")).to_be_visible()
-    page.get_by_role("button", name="Delete photo").click()
+    page.get_by_role("button", name="Move to the trash").click()
     expect(page).to_have_url(f"{site}/")
-    expect(page.get_by_text("Deleted “Beach at dawn”.")).to_be_visible()
+    expect(page.get_by_text("Moved “Beach at dawn” to the trash.")).to_be_visible()
     expect(page.locator(".grid .tile")).to_have_count(1)
     assert list(Photo.objects.values_list("title", flat=True)) == ["forest"]
+    assert len(stored_keys() - bucket) == 6, "the trash keeps its objects"
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Trash").click()
+    expect(page.locator(".grid .tile")).to_have_count(1)
+    page.get_by_role("button", name="Delete forever").click()
+    expect(page.get_by_text("Deleted 1 photo forever.")).to_be_visible()
+    expect(page.get_by_role("heading", name="The trash is empty")).to_be_visible()
     assert len(stored_keys() - bucket) == 3
 
     page.get_by_role("button", name="Log out").click()
@@ -382,3 +389,27 @@ def test_a_storage_outage_is_shown_beside_each_file(page, site, problems, make_u
 
     assert not Photo.objects.exists() and stored_keys() == bucket
     assert [p for p in problems if not p.startswith("console: Failed to load resource")] == [f"503 {site}/api/photos"]
+
+
+def test_files_already_in_the_library_are_recognised_without_being_sent(page, site, problems, make_user, bucket):
+    make_user("collector")
+    log_in(page, site, "collector")
+    page.goto(f"{site}/upload/")
+    known, new = image_bytes("PNG", (120, 90)), image_bytes("PNG", (90, 120))
+    drop_files(page, [("first.png", "image/png", known)])
+    expect(page.locator(".upload-item__status")).to_contain_text("Uploaded.", timeout=20_000)
+    photo = Photo.objects.get(owner__username="collector")
+    sent = []
+    page.on("request", lambda request: request.method == "POST" and sent.append(request.url))
+
+    page.reload()
+    drop_files(page, [("copy of first.png", "image/png", known), ("second.png", "image/png", new)])
+
+    statuses = page.locator(".upload-item__status")
+    expect(statuses.nth(0)).to_have_text("Already in your library. View it", timeout=20_000)
+    expect(statuses.nth(1)).to_contain_text("Uploaded.", timeout=20_000)
+    expect(page.locator("#upload-summary")).to_have_text("1 uploaded, 1 already in your library. See the gallery")
+    assert page.get_by_role("link", name="View it").get_attribute("href") == f"/photos/{photo.pk}/"
+    assert sent == [f"{site}/api/photos/check", f"{site}/api/photos"], "the known file was never sent"
+    assert Photo.objects.filter(owner__username="collector").count() == 2
+    assert problems == []

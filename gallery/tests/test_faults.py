@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from gallery.tests.support import image_bytes, wait_until
+from gallery.tests.support import distinct_image_bytes, image_bytes, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def test_s3_outage_fails_uploads_with_503_while_reads_go_on(isolated_site):
     rows, objects = site.rows(), site.objects()
 
     with site.s3_stopped():
-        uploads = [site.upload(image_bytes(), title="during the outage") for _ in range(4)]
+        uploads = [site.upload(distinct_image_bytes(), title="during the outage") for _ in range(4)]
         listed = site.get("/api/photos")
         gallery = site.get("/")
         health = site.get("/healthz")
@@ -55,7 +55,8 @@ def test_s3_outage_fails_uploads_with_503_while_reads_go_on(isolated_site):
     assert health.status_code == 503
     assert health.json() == {"status": "unavailable", "database": "ok", "storage": "unavailable"}
 
-    after = on_every_worker(site, urlsplit(site.s3.endpoint).port, lambda: site.upload(image_bytes(), title="after"))
+    port = urlsplit(site.s3.endpoint).port
+    after = on_every_worker(site, port, lambda: site.upload(distinct_image_bytes(), title="after"))
 
     assert [response.status_code for response in after] == [201] * len(after), "S3 is back: every worker uploads"
     assert {worker.pid for worker in site.workers()} == workers, "without a worker restarted"
@@ -74,7 +75,7 @@ def test_hung_s3_fails_uploads_with_503_in_bounded_time(isolated_site):
     site.s3.process.send_signal(signal.SIGSTOP)
     try:
         # The 60 s client timeout is the bound: botocore's defaults would hold the worker for minutes.
-        upload = site.upload(image_bytes(), title="into a hung S3")
+        upload = site.upload(distinct_image_bytes(), title="into a hung S3")
         listed = site.get("/api/photos")
     finally:
         site.s3.process.send_signal(signal.SIGCONT)
@@ -87,7 +88,7 @@ def test_hung_s3_fails_uploads_with_503_in_bounded_time(isolated_site):
     assert report.returncode == 0, report.stderr
     assert all(f"orphan {key} (" in report.stdout for key in site.objects().keys() - objects.keys())
     assert site.objects() == objects
-    assert site.upload(image_bytes()).status_code == 201
+    assert site.upload(distinct_image_bytes()).status_code == 201
 
 
 def test_database_restart_while_idle_costs_no_request(isolated_site):
@@ -111,7 +112,7 @@ def test_database_outage_answers_503_and_the_site_recovers_by_itself(isolated_si
 
     with site.database_stopped():
         listed = [site.get("/api/photos") for _ in range(4)]
-        uploads = [site.upload(image_bytes()) for _ in range(2)]
+        uploads = [site.upload(distinct_image_bytes()) for _ in range(2)]
         pages = [site.get("/"), site.get("/photos/1/")]
         health = site.get("/healthz")
         assert site.objects() == objects, "an upload refused for want of the database stored nothing"
@@ -129,7 +130,7 @@ def test_database_outage_answers_503_and_the_site_recovers_by_itself(isolated_si
 
     after = on_every_worker(site, site.postgres.port, lambda: site.get("/api/photos"))
     assert [response.status_code for response in after] == [200] * len(after)
-    assert site.upload(image_bytes()).status_code == 201
+    assert site.upload(distinct_image_bytes()).status_code == 201
     assert {worker.pid for worker in site.workers()} == workers
 
 
@@ -145,8 +146,9 @@ def test_worker_killed_between_object_and_row_leaves_an_orphan_that_reconcile_fi
     # pg_stat_activity stays as it was first read in a transaction: the one holding the lock cannot watch.
     with site.connect() as locker, site.connect() as other, ThreadPoolExecutor(1) as pool:
         with locker.transaction():
-            locker.execute("LOCK TABLE gallery_photo IN ACCESS EXCLUSIVE MODE")
-            upload = pool.submit(site.upload, image_bytes(), title="killed")
+            # SHARE mode blocks the INSERT, not the SELECT that looks for a duplicate before the objects are stored.
+            locker.execute("LOCK TABLE gallery_photo IN SHARE MODE")
+            upload = pool.submit(site.upload, distinct_image_bytes(), title="killed")
             backend, client_port = wait_until(lambda: other.execute(waiting_insert).fetchone(), "waiting INSERT")
             worker = site.worker_with_connection(client_port)
             worker.kill()
@@ -172,7 +174,7 @@ def test_worker_killed_between_object_and_row_leaves_an_orphan_that_reconcile_fi
 
     site.wait_until_healthy()
     assert len(site.workers()) == 2, "gunicorn replaced the killed worker"
-    assert site.upload(image_bytes()).status_code == 201
+    assert site.upload(distinct_image_bytes()).status_code == 201
 
 
 def test_worker_killed_while_receiving_the_body_writes_nothing(isolated_site):
@@ -204,14 +206,14 @@ def test_worker_killed_while_receiving_the_body_writes_nothing(isolated_site):
 
     site.wait_until_healthy()
     assert site.rows() == rows and site.objects() == objects
-    assert site.upload(image_bytes()).status_code == 201
+    assert site.upload(distinct_image_bytes()).status_code == 201
 
 
 def test_jobs_pending_while_s3_is_down_retry_and_finish_once_it_is_back(isolated_site):
     site = isolated_site
     with site.running_workers(1):
         site.wait_for_jobs()
-    ids = {site.upload(image_bytes(size=(900, 600), color=(n, 9, 9))).json()["id"] for n in range(4)}
+    ids = {site.upload(image_bytes(size=(900, 600), color=(60 * n, 9, 9))).json()["id"] for n in range(4)}
     objects = site.objects()
 
     site.s3.stop()
@@ -235,7 +237,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_is_replaced_and_the_photo_ends_r
     with site.running_workers(1):
         site.wait_for_jobs()
     objects = site.objects()
-    photo_id = site.upload(image_bytes(size=(1200, 800)), title="interrupted").json()["id"]
+    photo_id = site.upload(image_bytes(size=(1200, 800), color=(9, 200, 9)), title="interrupted").json()["id"]
     waiting_update = (
         "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE \"gallery_photo\"%'"
     )

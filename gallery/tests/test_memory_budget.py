@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from gallery.images import AVIF_BYTES_PER_PIXEL, DECODE_BUDGET_BYTES, HEIF_BYTES_PER_PIXEL
 from gallery.images.limits import MAX_EXIF_BYTES, MAX_ICC_BYTES, MAX_METADATA_BYTES
-from gallery.jobs.photos import waiting_jobs
+from gallery.jobs.queue import waiting_jobs
 from gallery.models import Photo
 from gallery.tests.support import heic_bytes, photo_exif, png_chunk, running_gunicorn, wait_until
 from gallery.tests.support.corpus import CORPUS, WEBP_PIXEL_LIMIT, noise_png, png_rows, saved, sized

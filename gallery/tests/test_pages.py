@@ -167,6 +167,7 @@ def test_only_the_owner_may_edit_or_delete(client, alice, make_user, bucket, who
 
 
 @pytest.mark.django_db(transaction=True)
+@override_settings(GALLERY_TRASH_DAYS=0)  # deleting is final (test_library_pages.py has the trash)
 def test_delete_asks_first_then_removes_row_and_object(client, alice, bucket):
     photo = stored_photo(alice, "going.jpg")
     client.force_login(alice)

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from gallery.models import Photo, rendition_key
-from gallery.tests.support import free_port, image_bytes, processed_photo, storages_with
+from gallery.tests.support import distinct_image_bytes, free_port, image_bytes, processed_photo, storages_with
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def reconcile(*args):
 @pytest.fixture
 def photos(location, upload):
     """Two photos uploaded through the API and processed, as their jobs do it."""
-    return [processed_photo(upload(image_bytes(), title=title).json()["id"]) for title in ("one", "two")]
+    return [processed_photo(upload(distinct_image_bytes(), title=title).json()["id"]) for title in ("one", "two")]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 import requests
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from PIL import ExifTags, Image, ImageCms
 
 from gallery.images import RENDITIONS, decode_image
@@ -197,6 +198,7 @@ def test_a_large_png_is_reduced_to_less_than_twice_the_display_size():
     assert image.pixels.size == (1750, 775), "reduced by 4, still at least 1600 x 709"
 
 
+@override_settings(GALLERY_TRASH_DAYS=0)  # deleting is final at once (test_library_actions.py has the trash's purge)
 def test_deleting_a_photo_deletes_its_renditions(api, upload, bucket, django_capture_on_commit_callbacks):
     photo = processed_photo(upload(image_bytes()).json()["id"])
     assert len(stored_keys() - bucket) == 3

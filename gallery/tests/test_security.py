@@ -15,7 +15,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 from storages.backends.s3 import S3Storage
 
-from gallery.tests.support import current_database_url, image_bytes, run_django
+from gallery.tests.support import current_database_url, distinct_image_bytes, run_django
 from photosite.security import photo_origins, source_hash
 
 PASSWORD = "correct horse battery"
@@ -83,10 +83,10 @@ def test_api_tokens_and_sessions_work_while_the_password_is_locked_out(upload, a
         log_in("/api-auth/login/", "alice", "guess", address="127.0.0.1")
     assert is_locked_out(log_in("/api-auth/login/", "alice", PASSWORD, address="127.0.0.1"))
 
-    assert upload(image_bytes()).status_code == 201, "by token"
+    assert upload(distinct_image_bytes()).status_code == 201, "by token"
     session = APIClient()
     session.force_login(alice)
-    by_session = upload(image_bytes(), client=session)
+    by_session = upload(distinct_image_bytes(), client=session)
     assert by_session.status_code == 201 and by_session.json()["owner"] == "alice"
 
 
@@ -207,7 +207,7 @@ def test_every_page_has_the_security_headers(client, path):
 
 @pytest.mark.django_db
 def test_images_may_come_from_the_bucket_and_previews(client, upload):
-    upload(image_bytes())
+    upload(distinct_image_bytes())
     photo_url = client.get("/api/photos").json()[0]["photo_url"]
     photo_origin = "{0.scheme}://{0.netloc}".format(urlsplit(photo_url))
 

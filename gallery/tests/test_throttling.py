@@ -15,7 +15,7 @@ from django.test import Client, RequestFactory, override_settings
 
 from gallery.counters import RateCount, count_hit
 from gallery.models import Photo
-from gallery.tests.support import current_database_url, image_bytes, run_django, stored_keys
+from gallery.tests.support import current_database_url, distinct_image_bytes, image_bytes, run_django, stored_keys
 from gallery.throttling import client_ip
 
 pytestmark = pytest.mark.django_db
@@ -37,12 +37,13 @@ def assert_refused(response, before_keys, before_rows):
 
 @override_settings(GALLERY_UPLOADS_PER_HOUR=2, GALLERY_UPLOADS_PER_HOUR_PER_IP=100)
 def test_uploads_per_user_whatever_the_address(upload, api, client_for, make_user, bucket):
-    assert [upload(image_bytes()).status_code for _ in range(2)] == [201, 201]
+    assert [upload(distinct_image_bytes()).status_code for _ in range(2)] == [201, 201]
     keys, rows = stored_keys(), Photo.objects.count()
 
-    assert_refused(upload(image_bytes(), REMOTE_ADDR="203.0.113.7"), keys, rows)
+    assert_refused(upload(distinct_image_bytes(), REMOTE_ADDR="203.0.113.7"), keys, rows)
 
-    assert upload(image_bytes(), client=client_for(make_user("bob"))).status_code == 201, "bob has his own count"
+    bob = client_for(make_user("bob"))
+    assert upload(distinct_image_bytes(), client=bob).status_code == 201, "bob has his own count"
     assert api.get("/api/photos").status_code == 200, "only uploads are limited"
     photo = Photo.objects.filter(owner__username="alice").first()
     assert api.patch(f"/api/photos/{photo.pk}", {"title": "still editable"}, format="json").status_code == 200
@@ -51,42 +52,44 @@ def test_uploads_per_user_whatever_the_address(upload, api, client_for, make_use
 @override_settings(GALLERY_UPLOADS_PER_HOUR=100, GALLERY_UPLOADS_PER_HOUR_PER_IP=2)
 def test_uploads_per_address_whoever_logs_in(upload, client_for, make_user):
     bob = client_for(make_user("bob"))
-    assert upload(image_bytes(), REMOTE_ADDR="203.0.113.1").status_code == 201
-    assert upload(image_bytes(), client=bob, REMOTE_ADDR="203.0.113.1").status_code == 201
+    assert upload(distinct_image_bytes(), REMOTE_ADDR="203.0.113.1").status_code == 201
+    assert upload(distinct_image_bytes(), client=bob, REMOTE_ADDR="203.0.113.1").status_code == 201
     keys, rows = stored_keys(), Photo.objects.count()
 
-    assert_refused(upload(image_bytes(), client=bob, REMOTE_ADDR="203.0.113.1"), keys, rows)
+    assert_refused(upload(distinct_image_bytes(), client=bob, REMOTE_ADDR="203.0.113.1"), keys, rows)
 
-    assert upload(image_bytes(), client=bob, REMOTE_ADDR="203.0.113.2").status_code == 201
+    assert upload(distinct_image_bytes(), client=bob, REMOTE_ADDR="203.0.113.2").status_code == 201
 
 
 @override_settings(GALLERY_ALLOW_ANONYMOUS_UPLOADS=True, GALLERY_UPLOADS_PER_HOUR_PER_IP=2)
 def test_anonymous_uploads_are_limited_per_address(upload, client_for):
     anonymous = client_for(None)
-    statuses = [upload(image_bytes(), client=anonymous, REMOTE_ADDR="203.0.113.3").status_code for _ in range(3)]
+    statuses = [
+        upload(distinct_image_bytes(), client=anonymous, REMOTE_ADDR="203.0.113.3").status_code for _ in range(3)
+    ]
 
     assert statuses == [201, 201, 429]
-    assert upload(image_bytes(), client=anonymous, REMOTE_ADDR="203.0.113.4").status_code == 201
+    assert upload(distinct_image_bytes(), client=anonymous, REMOTE_ADDR="203.0.113.4").status_code == 201
 
 
 @override_settings(GALLERY_UPLOADS_PER_HOUR_PER_IP=1)
 def test_clients_cannot_choose_their_address_with_x_forwarded_for(upload):
-    assert upload(image_bytes(), HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 201
-    assert upload(image_bytes(), HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 429
+    assert upload(distinct_image_bytes(), HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 201
+    assert upload(distinct_image_bytes(), HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 429
 
 
 @override_settings(GALLERY_UPLOADS_PER_HOUR_PER_IP=1, REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": 1})
 def test_behind_one_proxy_the_address_it_appends_counts(upload):
     """The proxy connects from 127.0.0.1 and appends the client's address; what the client sent before it is ignored."""
-    assert upload(image_bytes(), HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 201
-    assert upload(image_bytes(), HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 201
-    assert upload(image_bytes(), HTTP_X_FORWARDED_FOR="203.0.113.50, 198.51.100.1").status_code == 429
+    assert upload(distinct_image_bytes(), HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 201
+    assert upload(distinct_image_bytes(), HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 201
+    assert upload(distinct_image_bytes(), HTTP_X_FORWARDED_FOR="203.0.113.50, 198.51.100.1").status_code == 429
 
 
 @override_settings(GALLERY_UPLOADS_PER_HOUR=2)
 def test_upload_page_shares_the_api_count_and_keeps_what_was_typed(upload, client, alice, bucket):
     client.force_login(alice)
-    assert upload(image_bytes()).status_code == 201
+    assert upload(distinct_image_bytes()).status_code == 201
     page_file = SimpleUploadedFile("p.jpg", image_bytes(), content_type="image/jpeg")
     assert client.post("/upload/", {"photo": page_file, "title": "One"}, REMOTE_ADDR="203.0.113.5").status_code == 302
     stored = stored_keys()
@@ -101,7 +104,7 @@ def test_upload_page_shares_the_api_count_and_keeps_what_was_typed(upload, clien
     assert 0 < int(refused["Retry-After"]) <= 3600
     assert "Too many uploads: try again in " in refused.text and 'value="Two"' in refused.text
     assert Photo.objects.count() == 2 and stored_keys() == stored
-    assert upload(image_bytes()).status_code == 429, "the page's uploads count for the API too"
+    assert upload(distinct_image_bytes()).status_code == 429, "the page's uploads count for the API too"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -130,8 +133,8 @@ print(json.dumps([throttle_wait(request, UPLOAD_THROTTLES) is None for _ in rang
     assert json.loads(result.stdout) == [True, True, False]
 
     with override_settings(GALLERY_UPLOADS_PER_HOUR_PER_IP=2):
-        assert upload(image_bytes(), REMOTE_ADDR="203.0.113.9").status_code == 429
-        assert upload(image_bytes(), REMOTE_ADDR="203.0.113.10").status_code == 201
+        assert upload(distinct_image_bytes(), REMOTE_ADDR="203.0.113.9").status_code == 429
+        assert upload(distinct_image_bytes(), REMOTE_ADDR="203.0.113.10").status_code == 201
 
 
 def test_schema_documents_the_429_and_its_retry_after(client_for):

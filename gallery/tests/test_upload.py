@@ -234,7 +234,8 @@ def test_database_failure_after_the_object_is_written_deletes_it(upload, bucket,
     with psycopg.connect(
         host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
     ) as other:
-        other.execute("LOCK TABLE gallery_photo IN ACCESS EXCLUSIVE MODE")
+        # SHARE mode blocks the INSERT but not the SELECT that looks for a duplicate first.
+        other.execute("LOCK TABLE gallery_photo IN SHARE MODE")
         with connection.cursor() as cursor:
             cursor.execute("SET statement_timeout = 500")
         response = upload(image_bytes())

@@ -1,89 +1,19 @@
 """Who sees what, from the outside: owner, staff, viewer, contributor, another user and anonymous, against public and
-private photos and albums, through the API, the pages, the ZIP and the admin. What may not be seen answers 404."""
-
-from types import SimpleNamespace
+private photos and albums, through the API, the pages, the ZIP and the admin. What may not be seen answers 404.
+The world they look at is visibility_world's; the trash, search and the library's pages are test_visibility_library's.
+"""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser, Permission
-from django.test import Client, override_settings
+from django.contrib.auth.models import AnonymousUser
+from django.test import override_settings
 
 from gallery.models import Photo
-from gallery.tests.support import album_of, image_bytes, stored_photo
+from gallery.tests.support import distinct_image_bytes, visibility_world
+from gallery.tests.support.visibility_world import ROLES, SEES, albums_of, copy_of, photo_name, photos_of
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("owner", "staff", "viewer", "contributor", "other", "anonymous")
-# Who may see each thing of the world below.
-SEES = {
-    "public_photo": set(ROLES),
-    "private_photo": {"owner", "staff", "viewer", "contributor"},  # it is in albums they are members of
-    "loose_private_photo": {"owner", "staff"},  # in no album
-    "public_album": set(ROLES),
-    "private_album": {"owner", "staff", "viewer", "contributor"},
-}
-
-
-def copy_of(photo, **fields):
-    """Another row for the same stored object: cheap photos for the many cases here."""
-    keep = ("image", "width", "height", "size", "content_type", "owner", "state")
-    return Photo.objects.create(**{**{name: getattr(photo, name) for name in keep}, **fields})
-
-
-@pytest.fixture
-def world(db, bucket):
-    """alice's public and private photos, in a public and a private album whose viewer and contributor are members;
-    a private photo of hers in no album; staff; and bob, a user with nothing to do with any of it."""
-    # Without passwords (tokens and force_login need none): hashing five would take seconds.
-    make_user = get_user_model().objects.create_user
-    users = {
-        "owner": make_user("alice"),
-        "staff": make_user("staff", is_staff=True),
-        "viewer": make_user("viewer"),
-        "contributor": make_user("contributor"),
-        "other": make_user("bob"),
-        "anonymous": None,
-    }
-    # Staff who manage photos (issue 17's permission rule: what staff may do to others' photos is the model's).
-    users["staff"].user_permissions.set(
-        Permission.objects.filter(codename__in=["view_photo", "change_photo", "delete_photo"])
-    )
-    public_photo = stored_photo(users["owner"], "public.jpg", visibility="public")
-    private_photo = copy_of(public_photo, title="private", visibility="private")
-    loose = copy_of(public_photo, title="loose", visibility="private")
-    members = [(users["viewer"], "viewer"), (users["contributor"], "contributor")]
-    things = {
-        "public_photo": public_photo,
-        "private_photo": private_photo,
-        "loose_private_photo": loose,
-        "public_album": album_of(users["owner"], [public_photo, private_photo], "public", members, title="Public"),
-        "private_album": album_of(users["owner"], [public_photo, private_photo], "private", members, title="Private"),
-    }
-    return SimpleNamespace(users=users, **things)
-
-
-@pytest.fixture
-def api_as(world, client_for):
-    return lambda role: client_for(world.users[role])
-
-
-@pytest.fixture
-def page_as(world):
-    def make(role):
-        client = Client()
-        if world.users[role] is not None:
-            client.force_login(world.users[role])
-        return client
-
-    return make
-
-
-def photos_of(world):
-    return {name: getattr(world, name) for name in ("public_photo", "private_photo", "loose_private_photo")}
-
-
-def albums_of(world):
-    return {name: getattr(world, name) for name in ("public_album", "private_album")}
+world, api_as, page_as = visibility_world.world, visibility_world.api_as, visibility_world.page_as
 
 
 def change_status(role, name):
@@ -145,10 +75,6 @@ def test_albums_and_their_photos_through_the_api(world, api_as):
             expected = [p.pk for p in (world.public_photo, world.private_photo) if role in SEES[photo_name(world, p)]]
             assert seen == expected, (role, name)
             assert response.json()["photo_count"] == len(expected)
-
-
-def photo_name(world, photo):
-    return next(name for name, candidate in photos_of(world).items() if candidate == photo)
 
 
 def test_changing_and_deleting_albums_through_the_api(world, api_as):
@@ -286,8 +212,8 @@ def test_a_private_site_shows_anonymous_visitors_only_the_login_page_and_share_l
 
 def test_new_photos_and_albums_take_the_default_visibility(api, upload, settings):
     settings.GALLERY_DEFAULT_VISIBILITY = "private"
-    private = upload(image_bytes()).json()
-    public = upload(image_bytes(), visibility="public").json()
+    private = upload(distinct_image_bytes()).json()
+    public = upload(distinct_image_bytes(), visibility="public").json()
     album = api.post("/api/albums", {"title": "Holidays"}, format="json").json()
 
     assert (private["visibility"], public["visibility"], album["visibility"]) == ("private", "public", "private")

@@ -1,4 +1,6 @@
 // The upload page's drop zone: several files at once, each with a preview, a progress bar and its own result.
+// Files already in the library (the same SHA-256, computed here with SubtleCrypto and asked about with one
+// POST /api/photos/check) are marked as such and not sent.
 // Without this script the page's form still works as a plain multipart POST of one photo to /upload/.
 (function () {
   "use strict";
@@ -11,6 +13,8 @@
   const list = document.getElementById("upload-list");
   const summary = document.getElementById("upload-summary");
   const apiUrl = form.dataset.apiUrl;
+  const checkUrl = form.dataset.checkUrl;
+  const CHECKS_PER_REQUEST = 1000;
   const maxBytes = Number(form.dataset.maxBytes);
   const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const SIMULTANEOUS_UPLOADS = 2;
@@ -19,6 +23,7 @@
   let running = 0;
   let uploaded = 0;
   let failed = 0;
+  let known = 0;
 
   form.classList.add("js-upload");
   input.multiple = true;
@@ -93,6 +98,59 @@
     }
   }
 
+  // The photo the library already has: a link to it, and nothing sent.
+  function settleKnown(entry, photoId, trashed) {
+    entry.item.classList.add("upload-item--known");
+    entry.progress.value = 100;
+    entry.status.textContent = trashed ? "Already in your library, in the trash." : "Already in your library.";
+    const link = element("a", null, "View it");
+    link.href = `/photos/${photoId}/`;
+    entry.status.append(" ", link);
+    known++;
+  }
+
+  function hex(buffer) {
+    return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
+
+  // SHA-256 of each file, then one question to the server per CHECKS_PER_REQUEST files; any failure (no
+  // SubtleCrypto outside HTTPS, the check refused) only means that the files are sent, as without the check.
+  async function checkThenQueue(entries) {
+    let results = [];
+    if (checkUrl && window.crypto && crypto.subtle) {
+      for (const entry of entries) entry.status.textContent = "Checking…";
+      try {
+        // One file at a time: each is read whole into memory to be hashed.
+        for (const entry of entries) {
+          entry.checksum = hex(await crypto.subtle.digest("SHA-256", await entry.file.arrayBuffer()));
+        }
+        for (let start = 0; start < entries.length; start += CHECKS_PER_REQUEST) {
+          const checksums = entries.slice(start, start + CHECKS_PER_REQUEST).map((entry) => entry.checksum);
+          const response = await fetch(checkUrl, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
+            body: JSON.stringify({ checksums }),
+          });
+          if (response.ok) results = results.concat((await response.json()).results);
+        }
+      } catch (ignored) {
+        // Unchecked files are sent; the server answers a duplicate itself.
+      }
+    }
+    const byChecksum = new Map(results.map((result) => [result.checksum, result]));
+    for (const entry of entries) {
+      const match = byChecksum.get(entry.checksum);
+      if (match) {
+        settleKnown(entry, match.photo_id, match.trashed);
+      } else {
+        entry.status.textContent = "Waiting…";
+        queue.push(entry);
+      }
+    }
+    next();
+  }
+
   // The server's thumbnail replaces the local preview once a worker has made it: it is what the gallery shows,
   // and it exists for files this browser cannot show itself (HEIC in most browsers). Until then the photo's
   // API URL is asked again, less and less often: plain requests, which work behind any proxy.
@@ -157,7 +215,10 @@
       }
     });
     xhr.addEventListener("load", () => {
-      if (xhr.status === 201) {
+      if (xhr.status === 200 && JSON.parse(xhr.responseText).duplicate) {
+        const photo = JSON.parse(xhr.responseText);
+        settleKnown(entry, photo.id, photo.trashed_at !== null);
+      } else if (xhr.status === 201) {
         const photo = JSON.parse(xhr.responseText);
         const link = element("a", null, `View “${photo.title || "photo"}”`);
         link.href = `/photos/${photo.id}/`;
@@ -181,7 +242,8 @@
     }
     if (running === 0 && !queue.length) {
       summary.hidden = false;
-      summary.textContent = `${uploaded} uploaded${failed ? `, ${failed} failed` : ""}. `;
+      const already = known ? `, ${known} already in your library` : "";
+      summary.textContent = `${uploaded} uploaded${already}${failed ? `, ${failed} failed` : ""}. `;
       const link = element("a", null, "See the gallery");
       link.href = "/";
       summary.append(link);
@@ -190,16 +252,17 @@
 
   function accept(files) {
     summary.hidden = true;
+    const toCheck = [];
     for (const file of files) {
       const entry = addItem(file);
       if (file.size > maxBytes) {
         // The server would refuse it too, but only after the browser had sent all of it.
         settle(entry, false, `The file is too large: the limit is ${form.dataset.maxMb} MB.`);
       } else {
-        queue.push(entry);
+        toCheck.push(entry);
       }
     }
-    next();
+    checkThenQueue(toCheck);
   }
 
   input.addEventListener("change", () => {

@@ -1,63 +1,35 @@
 """make_renditions: queue the processing of the photos that have no renditions, such as older uploads."""
 
-import time
+from django.core.management.base import CommandError
 
-from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
-
-from gallery.jobs.photos import reprocess, waiting_jobs
+from gallery.jobs.photos import PROCESS_PHOTO_TASK, reprocess
+from gallery.management.queueing import QueueingCommand
 from gallery.models import Photo, PhotoState
 
-POLL_SECONDS = 0.5
 
-
-class Command(BaseCommand):
+class Command(QueueingCommand):
     help = (
         "Queue a job for each photo whose renditions (thumbnail and display size) are not made, failed ones "
-        "included, or for every photo with --all; the job workers (python manage.py procrastinate worker) make "
-        "them from the originals in the bucket. A photo queued already is not queued twice, so the command can be "
-        "run again at any time. With --wait it follows the queue with a progress bar until it is empty, lists "
-        "the photos that failed, and exits with status 1 if any did."
+        "included, or for every photo with --all, those in the trash too; the job workers (python manage.py "
+        "procrastinate worker) make them from the originals in the bucket. A photo queued already is not queued "
+        "twice, so the command can be run again at any time. With --wait it follows the queue with a progress bar "
+        "until it is empty, lists the photos that failed, and exits with status 1 if any did."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--all",
-            action="store_true",
-            help="remake the renditions of every photo, not only of those that have none",
-        )
-        parser.add_argument(
-            "--wait",
-            action="store_true",
-            help="show a progress bar until the workers have emptied the queue, then report",
-        )
+    all_help = "remake the renditions of every photo, not only of those that have none"
+    doing = "make their renditions"
 
     def handle(self, *args, all, wait, **options):
-        photos = Photo.objects.order_by("pk")
+        photos = Photo.all_objects.order_by("pk")
         if not all:
             photos = photos.exclude(state=PhotoState.READY)
         ids = list(photos.values_list("pk", flat=True))
-        queued = reprocess(photos.iterator(chunk_size=500))
-        self.stdout.write(f"Queued {queued} photos ({len(ids) - queued} were queued already).")
-        if not wait:
-            self.stdout.write("The job workers make their renditions; --wait follows them.")
+        if not self.queued(ids, reprocess(photos.iterator(chunk_size=500)), PROCESS_PHOTO_TASK, wait):
             return
-        self.wait_for_queue()
-        failed = Photo.objects.filter(pk__in=ids, state=PhotoState.FAILED).order_by("pk")
+        failed = Photo.all_objects.filter(pk__in=ids, state=PhotoState.FAILED).order_by("pk")
         for photo in failed:
             self.stderr.write(f"photo {photo.pk}: {photo.processing_error}")
-        ready = Photo.objects.filter(pk__in=ids, state=PhotoState.READY).count()
+        ready = Photo.all_objects.filter(pk__in=ids, state=PhotoState.READY).count()
         self.stdout.write(f"Summary: {ready} of {len(ids)} photos ready; {len(failed)} failed.")
         if failed:
             raise CommandError(f"{len(failed)} photos failed", returncode=1)
-
-    def wait_for_queue(self):
-        """A progress bar over the photos' jobs until none is queued or running."""
-        left = waiting_jobs()
-        with tqdm(total=left, unit="photo") as bar:
-            while left:
-                time.sleep(POLL_SECONDS)
-                now = waiting_jobs()
-                bar.total = max(bar.total, bar.n + now)  # jobs queued meanwhile, by uploads
-                bar.update(max(0, left - now))
-                left = now

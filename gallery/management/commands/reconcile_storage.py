@@ -47,8 +47,9 @@ class Command(BaseCommand):
         # Rows first, then objects: a photo's objects are stored before its row is, so each one read here
         # is in the listing unless it is really missing (or the photo was deleted meanwhile: checked below).
         # What a photo owns (its renditions, made or being made) is no orphan; what it must have and lacks is missing.
+        # Photos in the trash own theirs too (all_objects).
         owners, expected, photos = {}, {}, 0
-        for photo in Photo.objects.order_by("pk").iterator(chunk_size=2000):
+        for photo in Photo.all_objects.order_by("pk").iterator(chunk_size=2000):
             photos += 1
             owners.update((name, photo.pk) for name in photo.owned_keys())
             expected.update((name, photo.pk) for name in photo.object_keys())
@@ -66,7 +67,7 @@ class Command(BaseCommand):
 
         missing = {name: pk for name, pk in expected.items() if name not in listed}
         if missing:
-            still_there = set(Photo.objects.filter(pk__in=missing.values()).values_list("pk", flat=True))
+            still_there = set(Photo.all_objects.filter(pk__in=missing.values()).values_list("pk", flat=True))
             missing = {name: pk for name, pk in missing.items() if pk in still_there}
 
         old_keys = [key for _, key, _, age in orphans if age >= min_age]

@@ -1,7 +1,7 @@
 """Helpers the tests import (conftest.py keeps the fixtures): image bytes, photos and the bucket's contents, other
 processes."""
 
-from gallery.tests.support.images import heic_bytes, image_bytes, photo_exif, png_chunk
+from gallery.tests.support.images import distinct_image_bytes, heic_bytes, image_bytes, photo_exif, png_chunk
 from gallery.tests.support.processes import (
     current_database_url,
     free_port,
@@ -25,6 +25,7 @@ from gallery.tests.support.storage import album_of, processed_photo, storages_wi
 __all__ = [
     "album_of",
     "current_database_url",
+    "distinct_image_bytes",
     "free_port",
     "gunicorn",
     "heic_bytes",

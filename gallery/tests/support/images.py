@@ -1,6 +1,7 @@
 """Image bytes for tests: small real images in every format, PNG chunks, and the EXIF a phone writes."""
 
 import io
+import itertools
 import struct
 import zlib
 
@@ -16,6 +17,16 @@ def image_bytes(image_format="JPEG", size=(64, 48), mode="RGB", color=None):
     buffer = io.BytesIO()
     image.save(buffer, format=image_format)
     return buffer.getvalue()
+
+
+DISTINCT_COLOURS = itertools.count(1)
+
+
+def distinct_image_bytes(image_format="JPEG"):
+    """image_bytes of a size no earlier call in this process gave: uploads of it are never exact duplicates
+    (a JPEG of a slightly different colour can be the same bytes)."""
+    n = next(DISTINCT_COLOURS)
+    return image_bytes(image_format, (48 + n % 97, 32 + n // 97 % 97))
 
 
 def heic_bytes(image, **metadata):

@@ -5,17 +5,17 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gallery.albums.models import Album, AlbumMember, AlbumPhoto
-from gallery.images import detect_image
 from gallery.jobs.photos import process_photo
 from gallery.models import Photo
-from gallery.tests.support.images import image_bytes
+from gallery.tests.support.images import distinct_image_bytes
+from gallery.uploads import uploaded_image
 
 
 def stored_photo(owner, name="photo.jpg", content=None, processed=True, **fields):
-    """A photo stored through detect_image and create_from_upload, as uploads are; then, unless processed=False,
+    """A photo stored through uploaded_image and create_from_upload, as uploads are; then, unless processed=False,
     processed as its job does it (see processed_photo). A test using it asks for bucket."""
-    upload = SimpleUploadedFile(name, content or image_bytes(), content_type="image/jpeg")
-    photo = Photo.objects.create_from_upload(detect_image(upload), uploader=owner, **fields)
+    upload = SimpleUploadedFile(name, content or distinct_image_bytes(), content_type="image/jpeg")
+    photo = Photo.objects.create_from_upload(uploaded_image(upload), uploader=owner, **fields)
     return processed_photo(photo.pk) if processed else photo
 
 
@@ -25,7 +25,7 @@ def processed_photo(photo_id):
     For tests of what processing makes; what the queue and its workers do is tested with real workers (worker).
     """
     process_photo(photo_id)
-    return Photo.objects.get(pk=photo_id)
+    return Photo.all_objects.get(pk=photo_id)
 
 
 def album_of(owner, photos=(), visibility="public", members=(), **fields):
