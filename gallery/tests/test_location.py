@@ -11,7 +11,7 @@ from PIL import ExifTags, Image
 from gallery.models import Photo
 from gallery.tests.support import heic_bytes, photo_exif
 from gallery.tests.support.malformed import exif_tag_retyped
-from gallery.tests.support.mutations import with_metadata
+from gallery.tests.support.seeds import with_metadata
 
 pytestmark = pytest.mark.django_db
 

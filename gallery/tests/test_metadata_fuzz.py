@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from PIL import ExifTags, Image
 
 from gallery.images import decode_image, detect_image, without_location
-from gallery.tests.support.mutations import METADATA_FORMATS, mutated, structure, with_metadata
+from gallery.tests.support.mutations import mutated, structure
+from gallery.tests.support.seeds import METADATA_FORMATS, with_metadata
 
 # Examples per format. FUZZ_EXAMPLES (set by `make fuzz`) asks for more, and for new ones rather than the same.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 250))

@@ -13,7 +13,8 @@ from PIL import Image
 from gallery.images.isobmff import heif_item_extents, heif_items, heif_meta_box, isobmff_boxes
 from gallery.images.limits import MAX_EXIF_BYTES, MAX_ICC_BYTES, MAX_JPEG_SCANS, MAX_METADATA_BYTES
 from gallery.tests.support.images import png_chunk
-from gallery.tests.support.mutations import with_metadata, with_png_crcs
+from gallery.tests.support.mutations import with_png_crcs
+from gallery.tests.support.seeds import with_metadata
 
 # The type of a TIFF tag: ASCII, and RATIONAL (two LONGs), which Pillow cannot write back as a string.
 ASCII, RATIONAL = 2, 5
