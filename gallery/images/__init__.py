@@ -10,6 +10,7 @@ from gallery.images.limits import (
     AVIF_BYTES_PER_PIXEL,
     DECODE_BUDGET_BYTES,
     HEIF_BYTES_PER_PIXEL,
+    REDUCED_COPY,
     WEBP_BYTES_PER_PIXEL,
 )
 from gallery.images.location import without_location
@@ -29,6 +30,7 @@ __all__ = [
     "ACCEPTED_NAMES",
     "AVIF_BYTES_PER_PIXEL",
     "DECODE_BUDGET_BYTES",
+    "REDUCED_COPY",
     "DISPLAY",
     "HEIF_BYTES_PER_PIXEL",
     "RENDITIONS",

@@ -46,7 +46,7 @@ def empty_database():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_deploy_that_runs_only_migrate_takes_uploads(empty_database, tmp_path):
+def test_a_deploy_that_runs_only_migrate_takes_uploads(empty_database, tmp_path, bucket):
     """Platforms, Dockerfiles and Kubernetes jobs run `manage.py migrate` and nothing else; so does the Procfile."""
     assert procfile_line("release") == "python manage.py migrate"
     env = {**os.environ, "PATH": PATH, "DATABASE_URL": empty_database}

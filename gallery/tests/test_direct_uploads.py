@@ -152,7 +152,7 @@ def test_a_client_sending_more_or_fewer_bytes_than_declared_leaves_nothing(api, 
     ("content", "message"),
     [
         (b"just some text, not a picture" * 100, INVALID_IMAGE),
-        (oversized_png(), "This image has 8000 x 6000 pixels; the limit is 37.5 million pixels."),
+        (oversized_png(), "This image has 8000 x 6000 pixels; the limit is 30 million pixels."),
         (b"", "The submitted file is empty."),
     ],
     ids=["text-named-jpg", "over-the-pixel-limit", "empty"],

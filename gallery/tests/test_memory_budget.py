@@ -12,7 +12,7 @@ from django.conf import settings
 from PIL import ExifTags, Image
 from rest_framework.authtoken.models import Token
 
-from gallery.images import AVIF_BYTES_PER_PIXEL, DECODE_BUDGET_BYTES, HEIF_BYTES_PER_PIXEL
+from gallery.images import AVIF_BYTES_PER_PIXEL, DECODE_BUDGET_BYTES, HEIF_BYTES_PER_PIXEL, REDUCED_COPY
 from gallery.images.limits import MAX_EXIF_BYTES, MAX_ICC_BYTES, MAX_METADATA_BYTES
 from gallery.jobs.queue import waiting_jobs
 from gallery.models import Photo
@@ -29,7 +29,7 @@ def largest_allowed():
     max_pixels = settings.GALLERY_MAX_PIXELS
     metadata = most_metadata()
     progressive_cmyk = saved(Image.new("CMYK", sized(DECODE_BUDGET_BYTES // 9)), "JPEG", progressive=True)
-    rgba_png = png_rows(*sized(DECODE_BUDGET_BYTES // 4), color_type=6, channels=4)
+    rgba_png = png_rows(*sized(int(DECODE_BUDGET_BYTES // (4 * REDUCED_COPY))), color_type=6, channels=4)
     webp = Image.new("RGB", sized(WEBP_PIXEL_LIMIT))
     return {
         "jpeg-largest-baseline": saved(Image.new("L", sized(max_pixels)), "JPEG"),

@@ -158,7 +158,7 @@ UPLOAD_LIMIT = 10
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_uploads_over_the_limit_let_exactly_the_limit_through(alice):
+def test_concurrent_uploads_over_the_limit_let_exactly_the_limit_through(alice, bucket):
     """3L uploads from 8 threads against a limit of L, two gunicorn workers: exactly L are stored."""
     token = Token.objects.create(user=alice).key
     uploads = 3 * UPLOAD_LIMIT
