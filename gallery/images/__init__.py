@@ -15,6 +15,7 @@ from gallery.images.limits import (
 from gallery.images.location import without_location
 from gallery.images.renditions import (
     DISPLAY,
+    GRID,
     RENDITION_CONTENT_TYPE,
     RENDITION_EXTENSION,
     RENDITIONS,
@@ -30,6 +31,7 @@ __all__ = [
     "AVIF_BYTES_PER_PIXEL",
     "DECODE_BUDGET_BYTES",
     "DISPLAY",
+    "GRID",
     "HEIF_BYTES_PER_PIXEL",
     "RENDITIONS",
     "RENDITION_CONTENT_TYPE",

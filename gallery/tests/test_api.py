@@ -33,6 +33,7 @@ PHOTO_KEYS = {
     "id",
     "photo_url",
     "thumbnail_url",
+    "grid_url",
     "display_url",
     "title",
     "description",
