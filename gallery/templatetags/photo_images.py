@@ -1,7 +1,10 @@
-"""Template tags for a photo's images: the srcset of its renditions, directly or through a share link."""
+"""Template tags for a photo's images: the srcset of its renditions, directly or through a share link, and its
+tile's shape in the justified grid (gallery.layout)."""
 
 from django import template
 from django.urls import reverse
+
+from gallery import layout
 
 register = template.Library()
 
@@ -23,3 +26,15 @@ def srcset(photo, names, share=None):
         for name in names.split(",")
         if name in renditions
     )
+
+
+@register.filter
+def ratio_class(photo):
+    """The class (in static/gallery/aspect-ratios.css) of the photo's aspect ratio: "ar-<n>"."""
+    return f"ar-{layout.ratio_class(photo.width, photo.height)}"
+
+
+@register.filter
+def tile_sizes(photo):
+    """The `sizes` of the photo's tile image in the justified grid."""
+    return layout.tile_sizes(photo.width, photo.height)

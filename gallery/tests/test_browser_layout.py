@@ -70,3 +70,41 @@ def test_no_layout_shift_on_a_phone_while_images_arrive_late(browser, site, make
     assert len(gallery_images) == len(photos) and all(".grid.webp" in url for url in gallery_images)
     assert [url for url in requested[len(gallery_images) :] if ".display.webp" in url], "the photo page at 3x"
     context.close()
+
+
+TILE_BOXES = """() => {
+    const grid = document.getElementById("photo-grid").getBoundingClientRect();
+    const tiles = [...document.querySelectorAll("#photo-grid .tile img")].map((image) => {
+        const box = image.getBoundingClientRect();
+        return { top: Math.round(box.top), left: box.left, right: box.right, width: box.width, height: box.height,
+                 shape: image.naturalWidth / image.naturalHeight };
+    });
+    return { left: grid.left, right: grid.right, tiles };
+}"""
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1440, "height": 900}, {"width": 375, "height": 812}], ids=["wide", "phone"]
+)
+def test_the_grid_lays_photos_in_justified_rows_each_in_its_shape(browser, site, make_user, viewport):
+    owner = make_user("photographer")
+    for n, size in enumerate(SHAPES * 3):
+        stored_photo(owner, f"shape {n}.jpg", image_bytes("JPEG", size, color=(12 * n, 90, 160)))
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+
+    page.goto(f"{site}/")
+    page.wait_for_function("[...document.images].every((image) => image.complete && image.naturalWidth > 0)")
+    layout = page.evaluate(TILE_BOXES)
+
+    rows = {}
+    for tile in layout["tiles"]:
+        assert tile["width"] / tile["height"] == pytest.approx(tile["shape"], rel=0.02), "the photo keeps its shape"
+        rows.setdefault(tile["top"], []).append(tile)
+    assert len(rows) > 2
+    for top, row in list(rows.items())[:-1]:  # the last row keeps the row height instead of filling the width
+        assert max(tile["height"] for tile in row) - min(tile["height"] for tile in row) <= 1, f"row at {top}"
+        assert row[0]["left"] == pytest.approx(layout["left"], abs=1) and row[-1]["right"] == pytest.approx(
+            layout["right"], abs=2
+        ), f"the row at {top} spans the grid"
+    context.close()
