@@ -133,6 +133,12 @@ class Photo(PhotoLibraryFields):
         help_text="The renditions (gallery.images.RENDITIONS) a ready photo lacks: a size added after it was "
         "processed, until make_renditions remakes it.",
     )
+    thumbhash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="The ThumbHash placeholder, in base64; empty until made."
+    )
+    average_colour = models.CharField(
+        max_length=7, blank=True, editable=False, help_text='The ThumbHash\'s average colour, "#rrggbb".'
+    )
 
     objects = PhotoManager()
     all_objects = AllPhotosManager()

@@ -100,6 +100,8 @@ class PhotoSerializer(PlainFieldsRead, serializers.ModelSerializer):
             "thumbnail_url",
             "grid_url",
             "display_url",
+            "thumbhash",
+            "average_colour",
             "title",
             "description",
             "width",
@@ -126,6 +128,11 @@ class PhotoSerializer(PlainFieldsRead, serializers.ModelSerializer):
             "processing_error": {"help_text": "Why processing failed; empty unless state is failed."},
             "favorite": {"help_text": "Starred by its owner."},
             "trashed_at": {"help_text": "When it was moved to the trash; null unless it is there."},
+            "thumbhash": {
+                "help_text": "ThumbHash placeholder (base64), to paint until the thumbnail arrives; empty "
+                "until the photo is processed."
+            },
+            "average_colour": {"help_text": 'The placeholder\'s average colour, "#rrggbb"; empty until processed.'},
         }
 
     @extend_schema_field(OpenApiTypes.URI)

@@ -50,6 +50,13 @@ def make_renditions(photo, image):
     return ("missing_renditions",)
 
 
+@photo_step
+def make_placeholder(photo, image):
+    """The ThumbHash and average colour the grid paints until the thumbnail arrives."""
+    photo.thumbhash, photo.average_colour = images.placeholder(image)
+    return ("thumbhash", "average_colour")
+
+
 def open_original(photo):
     """The photo's original in the bucket, open for reading; raises OriginalMissing when it is not there.
 

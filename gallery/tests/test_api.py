@@ -35,6 +35,8 @@ PHOTO_KEYS = {
     "thumbnail_url",
     "grid_url",
     "display_url",
+    "thumbhash",
+    "average_colour",
     "title",
     "description",
     "width",

@@ -44,7 +44,7 @@ def delayed_images(page):
 def layout_shift_once_loaded(page, url):
     """Open the page, wait until every image is shown, and return the sum of its layout shifts."""
     page.goto(url)
-    page.wait_for_function("[...document.images].every((image) => image.complete && image.naturalWidth > 0)")
+    page.wait_for_function("() => [...document.images].every((image) => image.complete && image.naturalWidth > 0)")
     page.wait_for_timeout(200)  # a shift is reported in the frame after it
     return page.evaluate("window.layoutShift")
 
@@ -94,7 +94,7 @@ def test_the_grid_lays_photos_in_justified_rows_each_in_its_shape(browser, site,
     page = context.new_page()
 
     page.goto(f"{site}/")
-    page.wait_for_function("[...document.images].every((image) => image.complete && image.naturalWidth > 0)")
+    page.wait_for_function("() => [...document.images].every((image) => image.complete && image.naturalWidth > 0)")
     layout = page.evaluate(TILE_BOXES)
 
     rows = {}
@@ -107,4 +107,37 @@ def test_the_grid_lays_photos_in_justified_rows_each_in_its_shape(browser, site,
         assert row[0]["left"] == pytest.approx(layout["left"], abs=1) and row[-1]["right"] == pytest.approx(
             layout["right"], abs=2
         ), f"the row at {top} spans the grid"
+    context.close()
+
+
+RECORD_BACKGROUNDS_AT_LOAD = """
+    window.backgroundsAtLoad = [];
+    document.addEventListener("load", (event) => {
+        if (event.target.dataset && event.target.dataset.thumbhash !== undefined)
+            window.backgroundsAtLoad.push(getComputedStyle(event.target).backgroundImage);
+    }, true);
+"""
+
+
+def test_the_placeholders_are_painted_until_the_images_arrive(browser, site, make_user):
+    owner = make_user("photographer")
+    photos = [stored_photo(owner, f"shape {n}.jpg", image_bytes("JPEG", size)) for n, size in enumerate(SHAPES)]
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    problems = test_browser.watch(page)
+    page.add_init_script(RECORD_BACKGROUNDS_AT_LOAD)
+    delayed_images(page)
+
+    for path in ("/", photos[0].get_absolute_url()):
+        page.goto(f"{site}{path}")
+        page.wait_for_function("() => [...document.images].every((image) => image.complete && image.naturalWidth > 0)")
+        shown = len(page.query_selector_all("img[data-thumbhash]"))
+        # Each image, as it arrived, had its placeholder behind it (a PNG decoded from its ThumbHash)...
+        at_load = page.evaluate("() => window.backgroundsAtLoad")
+        assert len(at_load) == shown == (len(photos) if path == "/" else 1), path
+        assert all(background.startswith('url("data:image/png;base64,') for background in at_load), path
+        # ... and none once it is there (a transparent photo shows the tile behind it).
+        backgrounds = "() => [...document.images].map((image) => getComputedStyle(image).backgroundImage)"
+        assert page.evaluate(backgrounds) == ["none"] * shown, path
+    assert problems == []
     context.close()

@@ -1,6 +1,7 @@
 """make_renditions: queue the processing of the photos that lack renditions, such as older uploads."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 
 from gallery.jobs.photos import PROCESS_PHOTO_TASK, reprocess
 from gallery.jobs.queue import follow_jobs
@@ -9,12 +10,12 @@ from gallery.models import Photo, PhotoState
 
 class Command(BaseCommand):
     help = (
-        "Queue a job for each photo whose renditions (thumbnail, grid and display size) are not all made, failed "
-        "ones and those processed before a size was added included, or for every photo with --all, those in the "
-        "trash too; the job workers (python manage.py procrastinate worker) make them from the originals in the "
-        "bucket. A photo queued already is not queued twice, so the command can be run again at any time. With "
-        "--wait it follows the queue with a progress bar until it is empty, lists the photos that failed, and "
-        "exits with status 1 if any did."
+        "Queue a job for each photo whose renditions (thumbnail, grid and display size) or placeholder are not all "
+        "made, failed ones and those processed before a size or the placeholder was added included, or for every "
+        "photo with --all, those in the trash too; the job workers (python manage.py procrastinate worker) make "
+        "them from the originals in the bucket. A photo queued already is not queued twice, so the command can be "
+        "run again at any time. With --wait it follows the queue with a progress bar until it is empty, lists the "
+        "photos that failed, and exits with status 1 if any did."
     )
 
     def add_arguments(self, parser):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args, all, wait, **options):
         photos = Photo.all_objects.order_by("pk")
         if not all:
-            photos = photos.exclude(state=PhotoState.READY, missing_renditions=[])
+            photos = photos.filter(~Q(state=PhotoState.READY) | ~Q(missing_renditions=[]) | Q(thumbhash=""))
         ids = list(photos.values_list("pk", flat=True))
         queued = reprocess(photos.iterator(chunk_size=500))
         self.stdout.write(f"Queued {queued} photos ({len(ids) - queued} were queued already).")
