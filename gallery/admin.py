@@ -84,7 +84,7 @@ class PhotoAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The one visibility rule (all photos for staff, who alone reach the admin), the trash's photos included
         # for those who may take them out of it.
-        photos = Photo.all_objects.visible_to(request.user).including_trash_of(request.user)
+        photos = Photo.all_objects.openable_by(request.user)
         ordering = self.get_ordering(request)
         return photos.order_by(*ordering) if ordering else photos
 

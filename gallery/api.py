@@ -156,7 +156,7 @@ class PhotoViewSet(PhotoLibraryActions, viewsets.ModelViewSet):
         user = self.request.user
         if self.action == "list":
             return Photo.objects.visible_to(user).select_related("owner")
-        return Photo.all_objects.visible_to(user).including_trash_of(user).select_related("owner")
+        return Photo.all_objects.openable_by(user).select_related("owner")
 
     def filter_queryset(self, queryset):
         # The query parameters filter the list; a photo is found by its id alone.

@@ -255,8 +255,8 @@ class Photo(PhotoLibraryFields):
         return self.is_owned_by(user) or user.has_perm("gallery.delete_photo")
 
     def is_visible_to(self, user):
-        """The per-object form of Photo.all_objects.visible_to(user).including_trash_of(user)."""
-        return Photo.all_objects.visible_to(user).including_trash_of(user).filter(pk=self.pk).exists()
+        """The per-object form of Photo.all_objects.openable_by(user)."""
+        return Photo.all_objects.openable_by(user).filter(pk=self.pk).exists()
 
 
 @receiver(post_delete, sender=Photo)

@@ -42,11 +42,9 @@ def gallery(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def photo_detail(request, pk):
     """One photo, large, with what is known about it; whom Photo.can_be_changed_by allows may edit its texts and
-    date taken. One in the trash is seen only by those who may take it out (PhotoQuerySet.including_trash_of)."""
+    date taken. One in the trash is seen only by those who may take it out (PhotoQuerySet.openable_by)."""
     user = request.user
-    photo = get_object_or_404(
-        Photo.all_objects.visible_to(user).including_trash_of(user).select_related("owner"), pk=pk
-    )
+    photo = get_object_or_404(Photo.all_objects.openable_by(user).select_related("owner"), pk=pk)
     can_change = photo.can_be_changed_by(request.user)
     form = PhotoEditForm(instance=photo) if can_change else None
     if request.method == "POST":

@@ -3,7 +3,7 @@
 A photo or an album is public (everyone sees it, as before) or private (its owner, staff and the members of an
 album holding it see it). A photo in the trash is out of every list, album and share link (Photo.objects leaves
 it out); its page and API detail are seen only by those who may delete it, among those who may see it at all
-(including_trash_of). What someone may not see answers 404, so that its existence does not leak.
+(Photo.all_objects.openable_by). What someone may not see answers 404, so that its existence does not leak.
 """
 
 from django.apps import apps
@@ -57,6 +57,15 @@ class PhotoQuerySet(VisibleQuerySet):
 
     def in_trash(self):
         return self.filter(trashed_at__isnull=False)
+
+    def trash_of(self, user):
+        """`user`'s own photos in the trash: their trash page and GET /api/trash."""
+        return self.in_trash().filter(owner=user)
+
+    def openable_by(self, user):
+        """What `user` may open at its own address (its page, its API detail, the admin, a bulk action): the photos
+        they may see, less those in the trash that they may not take out of it (including_trash_of)."""
+        return self.visible_to(user).including_trash_of(user)
 
     def including_trash_of(self, user):
         """These photos less those in the trash, except the ones `user` may take out of it or delete forever

@@ -28,7 +28,7 @@ class TrashViewSet(viewsets.GenericViewSet):
     pagination_class = TrashPagination
 
     def get_queryset(self):
-        return Photo.all_objects.in_trash().filter(owner=self.request.user).select_related("owner")
+        return Photo.all_objects.trash_of(self.request.user).select_related("owner")
 
     @extend_schema(
         summary="List your trash",

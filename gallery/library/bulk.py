@@ -29,7 +29,7 @@ def allowed_photos(user, ids, may, refusal, photos=None, missing_message="No suc
     photos = Photo.all_objects.all() if photos is None else photos
     ids = sorted(set(ids))
     in_range = [pk for pk in ids if 0 < pk <= MAX_ID]  # a page's form may post any number
-    seen = photos.visible_to(user).including_trash_of(user).filter(pk__in=in_range).only("owner", "trashed_at")
+    seen = photos.openable_by(user).filter(pk__in=in_range).only("owner", "trashed_at")
     found = {photo.pk: photo for photo in seen}
     if missing := [pk for pk in ids if pk not in found]:
         raise NoSuchPhotos(missing_message, missing)

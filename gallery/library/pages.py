@@ -56,9 +56,13 @@ def favourites(request):
 
 @require_safe
 def owner_photos(request, username):
-    """One person's photos, those you may see."""
+    """One person's photos, those you may see. A person none of whose photos you may see answers 404, as one who
+    does not exist does: the page tells nobody who has an account (their own page is theirs to see, if empty)."""
     owner = get_object_or_404(get_user_model(), username=username)
     context = listed(request, Photo.objects.visible_to(request.user).filter(owner=owner))
+    # An empty page: no photo of theirs to see (known without a query of its own).
+    if not context["photos"] and owner != request.user:
+        raise Http404("No such person.")
     return render(request, "gallery/photo_list.html", {**context, "heading": f"Photos by {owner}", "kind": "owner"})
 
 
@@ -66,7 +70,7 @@ def owner_photos(request, username):
 @login_required
 def trash_page(request):
     """Your photos in the trash, most recently deleted first, with restore and delete-forever buttons."""
-    photos = Photo.all_objects.in_trash().filter(owner=request.user).select_related("owner")
+    photos = Photo.all_objects.trash_of(request.user).select_related("owner")
     context = photo_page(request, photos, ("-trashed_at", "-id"))
     for photo in context["photos"]:
         photo.purge_date = trash.purge_date(photo)
@@ -111,7 +115,7 @@ def purge(request):
     if request.POST.get("all") == "1":
         if not request.user.is_authenticated:
             raise PermissionDenied("Log in to change photos.")
-        photos = Photo.all_objects.in_trash().filter(owner=request.user)
+        photos = Photo.all_objects.trash_of(request.user)
     else:
         photos = posted_photos(request, deletable_photos, Photo.all_objects.in_trash())
     purged = trash.purge(photos)

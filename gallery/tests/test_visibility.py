@@ -1,90 +1,20 @@
 """Who sees what, from the outside: owner, staff, viewer, contributor, another user and anonymous, against public and
-private photos and albums, through the API, the pages, the ZIP and the admin. What may not be seen answers 404."""
-
-from types import SimpleNamespace
+private photos and albums, through the API, the pages, the ZIP and the admin. What may not be seen answers 404.
+The world they look at is visibility_world's; the trash, search and the library's pages are test_visibility_library's.
+"""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser, Permission
-from django.test import Client, override_settings
-from django.utils import timezone
+from django.contrib.auth.models import AnonymousUser
+from django.test import override_settings
 
 from gallery.models import Photo
-from gallery.tests.conftest import album_of, distinct_image_bytes, stored_photo
+from gallery.tests import visibility_world
+from gallery.tests.conftest import distinct_image_bytes
+from gallery.tests.visibility_world import ROLES, SEES, albums_of, copy_of, photo_name, photos_of
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("owner", "staff", "viewer", "contributor", "other", "anonymous")
-# Who may see each thing of the world below.
-SEES = {
-    "public_photo": set(ROLES),
-    "private_photo": {"owner", "staff", "viewer", "contributor"},  # it is in albums they are members of
-    "loose_private_photo": {"owner", "staff"},  # in no album
-    "public_album": set(ROLES),
-    "private_album": {"owner", "staff", "viewer", "contributor"},
-}
-
-
-def copy_of(photo, **fields):
-    """Another row for the same stored object: cheap photos for the many cases here."""
-    keep = ("image", "width", "height", "size", "content_type", "owner", "state")
-    return Photo.objects.create(**{**{name: getattr(photo, name) for name in keep}, **fields})
-
-
-@pytest.fixture
-def world(db):
-    """alice's public and private photos, in a public and a private album whose viewer and contributor are members;
-    a private photo of hers in no album; staff; and bob, a user with nothing to do with any of it."""
-    # Without passwords (tokens and force_login need none): hashing five would take seconds.
-    make_user = get_user_model().objects.create_user
-    users = {
-        "owner": make_user("alice"),
-        "staff": make_user("staff", is_staff=True),
-        "viewer": make_user("viewer"),
-        "contributor": make_user("contributor"),
-        "other": make_user("bob"),
-        "anonymous": None,
-    }
-    # Staff who manage photos (issue 17's permission rule: what staff may do to others' photos is the model's).
-    users["staff"].user_permissions.set(
-        Permission.objects.filter(codename__in=["view_photo", "change_photo", "delete_photo"])
-    )
-    public_photo = stored_photo(users["owner"], "public.jpg", visibility="public")
-    private_photo = copy_of(public_photo, title="private", visibility="private")
-    loose = copy_of(public_photo, title="loose", visibility="private")
-    members = [(users["viewer"], "viewer"), (users["contributor"], "contributor")]
-    things = {
-        "public_photo": public_photo,
-        "private_photo": private_photo,
-        "loose_private_photo": loose,
-        "public_album": album_of(users["owner"], [public_photo, private_photo], "public", members, title="Public"),
-        "private_album": album_of(users["owner"], [public_photo, private_photo], "private", members, title="Private"),
-    }
-    return SimpleNamespace(users=users, **things)
-
-
-@pytest.fixture
-def api_as(world, client_for):
-    return lambda role: client_for(world.users[role])
-
-
-@pytest.fixture
-def page_as(world):
-    def make(role):
-        client = Client()
-        if world.users[role] is not None:
-            client.force_login(world.users[role])
-        return client
-
-    return make
-
-
-def photos_of(world):
-    return {name: getattr(world, name) for name in ("public_photo", "private_photo", "loose_private_photo")}
-
-
-def albums_of(world):
-    return {name: getattr(world, name) for name in ("public_album", "private_album")}
+world, api_as, page_as = visibility_world.world, visibility_world.api_as, visibility_world.page_as
 
 
 def change_status(role, name):
@@ -146,10 +76,6 @@ def test_albums_and_their_photos_through_the_api(world, api_as):
             expected = [p.pk for p in (world.public_photo, world.private_photo) if role in SEES[photo_name(world, p)]]
             assert seen == expected, (role, name)
             assert response.json()["photo_count"] == len(expected)
-
-
-def photo_name(world, photo):
-    return next(name for name, candidate in photos_of(world).items() if candidate == photo)
 
 
 def test_changing_and_deleting_albums_through_the_api(world, api_as):
@@ -292,115 +218,3 @@ def test_new_photos_and_albums_take_the_default_visibility(api, upload, settings
     album = api.post("/api/albums", {"title": "Holidays"}, format="json").json()
 
     assert (private["visibility"], public["visibility"], album["visibility"]) == ("private", "public", "private")
-
-
-# --- The trash: visibility and the trash hold at once ------------------------------------------------------------
-
-# Who sees a photo in the trash at its own address: those who may delete it (the world's staff may), among those
-# who may see it at all. Nobody sees it in a list, an album, a search, a share link or a ZIP.
-SEES_IN_TRASH = {"owner", "staff"}
-
-
-def trashed(world, *photos):
-    Photo.all_objects.filter(pk__in=[photo.pk for photo in photos]).update(trashed_at=timezone.now())
-
-
-def test_a_photo_in_the_trash_is_seen_only_at_its_address_by_who_may_delete_it(world, api_as, page_as):
-    trashed(world, world.public_photo, world.private_photo)
-    for role in ROLES:
-        api, page = api_as(role), page_as(role)
-        visible = {world.loose_private_photo.pk} if role in SEES["loose_private_photo"] else set()
-        for path in ("/api/photos", "/api/photos?q=private", "/api/photos?owner=alice", "/api/photos?order=uploaded"):
-            assert {item["id"] for item in api.get(path).json()} <= visible, (role, path)
-        html = page.get("/").text + page.get("/search/?q=private").text + page.get("/people/alice/").text
-        for photo in (world.public_photo, world.private_photo):
-            assert f'href="/photos/{photo.pk}/"' not in html, role
-            expected = 200 if role in SEES_IN_TRASH else 404
-            assert api.get(f"/api/photos/{photo.pk}").status_code == expected, role
-            assert page.get(f"/photos/{photo.pk}/").status_code == expected, role
-            assert photo.is_visible_to(world.users[role] or AnonymousUser()) == (role in SEES_IN_TRASH), role
-
-
-def test_a_photo_in_the_trash_leaves_its_albums_share_links_and_zips_until_restored(world, api_as, page_as):
-    owner = api_as("owner")
-    album_link = owner.post("/api/share-links", {"album": world.public_album.pk}, format="json").json()
-    photo_link = owner.post("/api/share-links", {"photo": world.public_photo.pk}, format="json").json()
-    trashed(world, world.public_photo, world.private_photo)
-    anonymous = page_as("anonymous")
-
-    for role in ROLES:
-        for album in albums_of(world).values():
-            if role not in SEES[album_name(world, album)]:
-                continue
-            response = api_as(role).get(f"/api/albums/{album.pk}")
-            assert response.json()["photo_count"] == 0 and response.json()["cover_photo"] is None, role
-            assert api_as(role).get(f"/api/albums/{album.pk}/photos").json() == [], role
-            assert 'href="/photos/' not in page_as(role).get(f"/albums/{album.pk}/").text, role
-            body = b"".join(page_as(role).get(f"/albums/{album.pk}/download/").streaming_content)
-            assert body.count(b"PK\x01\x02") == 0, role
-    shared = anonymous.get(album_link["url"])
-    assert shared.status_code == 200 and f"/photos/{world.public_photo.pk}/" not in shared.text
-    base = album_link["url"].rstrip("/")
-    assert anonymous.get(f"{base}/photos/{world.public_photo.pk}/").status_code == 404
-    assert anonymous.get(f"{base}/photos/{world.public_photo.pk}/display").status_code == 404
-    assert b"PK\x01\x02" not in b"".join(anonymous.get(f"{base}/download/").streaming_content)
-    assert anonymous.get(photo_link["url"]).status_code == 404, "a link to a photo in the trash is dead"
-
-    restored = owner.post("/api/trash/restore", {"photo_ids": [world.public_photo.pk]}, format="json")
-
-    assert restored.status_code == 200
-    assert [item["id"] for item in owner.get(f"/api/albums/{world.public_album.pk}/photos").json()] == [
-        world.public_photo.pk
-    ], "back in its album, in its place"
-    assert anonymous.get(photo_link["url"]).status_code == 200
-    assert f"/photos/{world.public_photo.pk}/" in anonymous.get(album_link["url"]).text
-
-
-def album_name(world, album):
-    return next(name for name, candidate in albums_of(world).items() if candidate == album)
-
-
-@pytest.mark.parametrize(
-    ("codenames", "sees_private", "sees_trashed"),
-    [((), True, False), (("change_photo",), True, False), (("delete_photo",), True, True)],
-)
-def test_staff_see_private_photos_and_only_those_allowed_to_delete_photos_see_the_trash(
-    world, make_staff, client_for, codenames, sees_private, sees_trashed
-):
-    client = client_for(make_staff("moderator", *codenames))
-    trashed(world, world.public_photo)
-
-    assert (client.get(f"/api/photos/{world.loose_private_photo.pk}").status_code == 200) == sees_private
-    assert (client.get(f"/api/photos/{world.public_photo.pk}").status_code == 200) == sees_trashed
-    restore = client.post("/api/trash/restore", {"photo_ids": [world.public_photo.pk]}, format="json")
-    assert restore.status_code == (200 if sees_trashed else 404)
-
-
-def test_others_cannot_tell_a_private_photo_in_the_trash_from_one_that_does_not_exist(world, api_as):
-    trashed(world, world.private_photo)
-    for role in ("viewer", "contributor", "other"):
-        client = api_as(role)
-        for path in ("/api/photos/trash", "/api/trash/restore", "/api/trash/purge", "/api/photos/favorite"):
-            for pk in (world.private_photo.pk, 999999):
-                response = client.post(path, {"photo_ids": [pk]}, format="json")
-                assert (response.status_code, response.json()["photo_ids"]) == (404, [pk]), (role, path, pk)
-    assert Photo.all_objects.get(pk=world.private_photo.pk).trashed_at is not None
-
-
-def test_the_album_filter_gives_the_photos_the_visitor_may_see_of_an_album_they_may_see(world, api_as, page_as):
-    for role in ROLES:
-        for name, album in albums_of(world).items():
-            response = api_as(role).get(f"/api/photos?album={album.pk}")
-            if role not in SEES[name]:
-                # The same answer as for an album that does not exist: what it holds is not told.
-                assert response.status_code == 400 and "album" in response.json(), (role, name)
-                assert response.json() == api_as(role).get("/api/photos?album=999999").json()
-                continue
-            expected = {p.pk for p in (world.public_photo, world.private_photo) if role in SEES[photo_name(world, p)]}
-            assert {item["id"] for item in response.json()} == expected, (role, name)
-
-    viewer = page_as("viewer").get(f"/search/?album={world.private_album.pk}").text
-    assert f'href="/photos/{world.private_photo.pk}/"' in viewer
-    assert f'href="/photos/{world.loose_private_photo.pk}/"' not in viewer, "not in the album"
-    other = page_as("other").get(f"/search/?album={world.private_album.pk}")
-    assert other.status_code == 200 and 'href="/photos/' not in other.text and "Private" not in other.text

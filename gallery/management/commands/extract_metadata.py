@@ -1,15 +1,15 @@
 """extract_metadata: queue the reading of the EXIF metadata and checksum of photos stored before they were read
 at upload."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from gallery.jobs.library import EXTRACT_METADATA_TASK, defer_extract_metadata
-from gallery.jobs.queue import follow_jobs
+from gallery.management.queueing import QueueingCommand
 from gallery.models import Photo
 
 
-class Command(BaseCommand):
+class Command(QueueingCommand):
     help = (
         "Queue a job for each photo whose date taken, camera, lens, exposure and checksum were never read (photos "
         "stored before they were read at upload), or for every photo with --all; the job workers (python manage.py "
@@ -19,15 +19,8 @@ class Command(BaseCommand):
         "whose original is missing or could not be read, and exits with status 1 if there are any."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--all", action="store_true", help="read every photo's metadata again, not only of those never read"
-        )
-        parser.add_argument(
-            "--wait",
-            action="store_true",
-            help="show a progress bar until the workers have emptied the queue, then report",
-        )
+    all_help = "read every photo's metadata again, not only of those never read"
+    doing = "read their metadata"
 
     def handle(self, *args, all, wait, **options):
         photos = Photo.all_objects.order_by("pk")
@@ -35,12 +28,8 @@ class Command(BaseCommand):
             photos = photos.filter(metadata_read=False)
         ids = list(photos.values_list("pk", flat=True))
         first_job = ProcrastinateJob.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        queued = defer_extract_metadata(ids)
-        self.stdout.write(f"Queued {queued} photos ({len(ids) - queued} were queued already).")
-        if not wait:
-            self.stdout.write("The job workers read their metadata; --wait follows them.")
+        if not self.queued(ids, defer_extract_metadata(ids), EXTRACT_METADATA_TASK, wait):
             return
-        follow_jobs(EXTRACT_METADATA_TASK)
         failed = self.failed_since(first_job)
         for photo in Photo.all_objects.filter(pk__in=failed).order_by("pk"):
             if photo.image.storage.exists(photo.image.name):

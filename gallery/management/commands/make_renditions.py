@@ -1,14 +1,14 @@
 """make_renditions: queue the processing of the photos that lack renditions, such as older uploads."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db.models import Q
 
 from gallery.jobs.photos import PROCESS_PHOTO_TASK, reprocess
-from gallery.jobs.queue import follow_jobs
+from gallery.management.queueing import QueueingCommand
 from gallery.models import Photo, PhotoState
 
 
-class Command(BaseCommand):
+class Command(QueueingCommand):
     help = (
         "Queue a job for each photo whose renditions (thumbnail, grid and display size) or placeholder are not all "
         "made, failed ones and those processed before a size or the placeholder was added included, or for every "
@@ -18,29 +18,16 @@ class Command(BaseCommand):
         "photos that failed, and exits with status 1 if any did."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--all",
-            action="store_true",
-            help="remake the renditions of every photo, not only of those that lack some",
-        )
-        parser.add_argument(
-            "--wait",
-            action="store_true",
-            help="show a progress bar until the workers have emptied the queue, then report",
-        )
+    all_help = "remake the renditions of every photo, not only of those that lack some"
+    doing = "make their renditions"
 
     def handle(self, *args, all, wait, **options):
         photos = Photo.all_objects.order_by("pk")
         if not all:
             photos = photos.filter(~Q(state=PhotoState.READY) | ~Q(missing_renditions=[]) | Q(thumbhash=""))
         ids = list(photos.values_list("pk", flat=True))
-        queued = reprocess(photos.iterator(chunk_size=500))
-        self.stdout.write(f"Queued {queued} photos ({len(ids) - queued} were queued already).")
-        if not wait:
-            self.stdout.write("The job workers make their renditions; --wait follows them.")
+        if not self.queued(ids, reprocess(photos.iterator(chunk_size=500)), PROCESS_PHOTO_TASK, wait):
             return
-        follow_jobs(PROCESS_PHOTO_TASK)
         failed = Photo.all_objects.filter(pk__in=ids, state=PhotoState.FAILED).order_by("pk")
         for photo in failed:
             self.stderr.write(f"photo {photo.pk}: {photo.processing_error}")
