@@ -1,14 +1,14 @@
 """The Django admin for photos: browse with previews, search, edit titles, add through the API's validation, move
 to the trash, restore and delete forever, see which photos failed processing and why, and queue them again.
 
-Albums and share links have theirs in their packages, registered by the imports at the end.
+Albums, share links and upload sessions have theirs in their packages, registered by the imports at the end.
 """
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.http import HttpResponseRedirect
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -20,6 +20,16 @@ from gallery.models import Photo
 
 # What the admin's change form edits, as the photo page's does (PhotoEditForm); the rest is read only.
 EDITABLE_FIELDS = ("title", "description", "visibility", "taken_at", "taken_at_offset")
+
+
+def moves_to_trash(photo):
+    """Whether deleting the photo moves it to the trash (on, and it is not there yet) rather than deleting it."""
+    return trash.trash_enabled() and photo.trashed_at is None
+
+
+def photos(ids):
+    """'1 photo', '2 photos': the admin's messages count what an action changed."""
+    return f"{len(ids)} photo{pluralize(len(ids))}"
 
 
 class InTrashFilter(admin.SimpleListFilter):
@@ -103,12 +113,15 @@ class PhotoAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
     def delete_model(self, request, obj):
-        """The change page's Delete: to the trash, as everywhere (delete_forever empties it)."""
-        trash.move_to_trash(Photo.all_objects.filter(pk=obj.pk))
+        """The change page's Delete: to the trash, as everywhere; forever for a photo already in it."""
+        if moves_to_trash(obj):
+            trash.move_to_trash(Photo.all_objects.filter(pk=obj.pk))
+        else:
+            trash.purge(Photo.all_objects.filter(pk=obj.pk))
 
     def get_deleted_objects(self, objs, request):
         # Moving to the trash deletes nothing, so no related row (album entries, share links) needs a permission.
-        if not trash.trash_enabled():
+        if not all(moves_to_trash(obj) for obj in objs):
             return super().get_deleted_objects(objs, request)
         return [str(obj) for obj in objs], {Photo._meta.verbose_name_plural: len(objs)}, set(), []
 
@@ -117,7 +130,7 @@ class PhotoAdmin(admin.ModelAdmin):
         return super().delete_view(request, object_id, {**context, **(extra_context or {})})
 
     def response_delete(self, request, obj_display, obj_id):
-        if not trash.trash_enabled() or IS_POPUP_VAR in request.POST:
+        if not Photo.all_objects.filter(pk=obj_id).exists() or IS_POPUP_VAR in request.POST:
             return super().response_delete(request, obj_display, obj_id)
         # Django's own message would say the photo was deleted.
         self.message_user(request, f"“{obj_display}” was moved to the trash.", messages.SUCCESS)
@@ -126,17 +139,17 @@ class PhotoAdmin(admin.ModelAdmin):
     @admin.action(description="Move the selected photos to the trash", permissions=["delete"])
     def move_to_trash(self, request, queryset):
         moved = trash.move_to_trash(queryset.filter(trashed_at=None))
-        self.message_user(request, f"{len(moved)} photos moved to the trash.", messages.SUCCESS)
+        self.message_user(request, f"{photos(moved)} moved to the trash.", messages.SUCCESS)
 
     @admin.action(description="Restore the selected photos from the trash", permissions=["delete"])
     def restore(self, request, queryset):
         restored = trash.restore(queryset.in_trash())
-        self.message_user(request, f"{len(restored)} photos restored.", messages.SUCCESS)
+        self.message_user(request, f"{photos(restored)} restored.", messages.SUCCESS)
 
     @admin.action(description="Delete the selected photos in the trash forever", permissions=["delete"])
     def delete_forever(self, request, queryset):
         purged = trash.purge(queryset.in_trash())
-        self.message_user(request, f"{len(purged)} photos deleted forever, with their files.", messages.SUCCESS)
+        self.message_user(request, f"{photos(purged)} deleted forever, with their files.", messages.SUCCESS)
 
     def get_fields(self, request, obj=None):
         return PhotoUploadForm.Meta.fields if obj is None else self.fields
@@ -188,4 +201,5 @@ class PhotoAdmin(admin.ModelAdmin):
 
 
 from gallery.albums import admin as album_admin  # noqa: E402, F401
+from gallery.direct_uploads import admin as upload_admin  # noqa: E402, F401
 from gallery.shares import admin as share_admin  # noqa: E402, F401

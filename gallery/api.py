@@ -18,7 +18,19 @@ from gallery.throttling import UPLOAD_THROTTLES
 from gallery.visibility import may_browse
 
 
-class PhotoPermission(permissions.BasePermission):
+class OwnerRulePermission(permissions.BasePermission):
+    """Reads are for whoever the queryset shows the row to; the row's owner rule (gallery.visibility.OwnerRule) says
+    who deletes it and who changes it (every other unsafe method)."""
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if request.method == "DELETE":
+            return obj.can_be_deleted_by(request.user)
+        return obj.can_be_changed_by(request.user)
+
+
+class PhotoPermission(OwnerRulePermission):
     """Anyone reads (only logged-in users when GALLERY_PUBLIC_SITE is false); logged-in users upload (anyone, with
     GALLERY_ALLOW_ANONYMOUS_UPLOADS); the photo's rules (Photo.can_be_changed_by, can_be_deleted_by) say who changes
     and deletes it."""
@@ -29,13 +41,6 @@ class PhotoPermission(permissions.BasePermission):
         if request.method == "POST":
             return Photo.can_be_uploaded_by(request.user)
         return request.user.is_authenticated
-
-    def has_object_permission(self, request, view, obj):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        if request.method == "DELETE":
-            return obj.can_be_deleted_by(request.user)
-        return obj.can_be_changed_by(request.user)
 
 
 LINK_HEADER = OpenApiParameter(

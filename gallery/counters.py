@@ -3,7 +3,7 @@
 Django's cache API would do if its incr were atomic, but the default cache here is the database's, whose incr
 reads and writes in two steps, and DRF's SimpleRateThrottle reads and writes a list of times the same way: under
 concurrency both lose counts. Here every count is one INSERT ... ON CONFLICT DO UPDATE ... RETURNING statement,
-which PostgreSQL (and SQLite, for `make run`) applies atomically, so N concurrent hits against a limit L let
+which PostgreSQL applies atomically, so N concurrent hits against a limit L let
 exactly L through, across processes.
 """
 
@@ -53,3 +53,8 @@ def count_hit(key, window_seconds):
         # A new window: the rows of windows that have ended are of no more use.
         RateCount.objects.filter(window_ends__lt=now).delete()
     return Hit(count, max(window_ends - now, 0.0))
+
+
+def uncount_hit(key):
+    """Take back one hit of `key` (a share link's right password, which should not spend the limit)."""
+    RateCount.objects.filter(key=key, count__gt=0).update(count=models.F("count") - 1)

@@ -18,13 +18,17 @@ from django.shortcuts import render
 from django.views import defaults
 
 from gallery.storage import StorageUnavailable
-from gallery.uploads import UploadTooLarge
+from gallery.uploads import UploadRejected, UploadTooLarge
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 # PostgreSQL's SQLSTATEs for a table or a column that is not there: the migrations have not run.
 SCHEMA_MISSING = {"42P01", "42703"}
+
+
+class Conflict(Exception):
+    """What was asked is not allowed in the state its object is in now (an upload aborted, expired, verified...)."""
 
 
 class UnreadableRequest(BadRequest):
@@ -72,6 +76,8 @@ FAILURES = (
     Failure((UploadTooLarge,), 413, "413.html", field="photo"),
     Failure((RequestDataTooBig,), 413, "413.html", "The request is too large."),
     BAD_REQUEST,
+    Failure((UploadRejected,), 400, "400.html", field="photo"),
+    Failure((Conflict,), 409, "409.html"),
     Failure((StorageUnavailable,), 503, "503.html"),
     Failure(
         (OperationalError, InterfaceError),

@@ -24,7 +24,7 @@ from gallery.counters import RateCount  # noqa: F401 - the rate limits' model, r
 from gallery.library.duplicates import DuplicatePhoto, violates_checksum_constraint
 from gallery.library.fields import PhotoLibraryFields
 from gallery.storage import delete_after_commit, delete_object, storage_errors
-from gallery.visibility import PhotoQuerySet, Visibility, default_visibility
+from gallery.visibility import OwnerRule, PhotoQuerySet, Visibility, default_visibility
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
@@ -98,7 +98,7 @@ class PhotoState(models.TextChoices):
     FAILED = "failed", "failed"
 
 
-class Photo(PhotoLibraryFields):
+class Photo(OwnerRule, PhotoLibraryFields):
     """A photo: its bytes are an S3 object, this row keeps the object's key and what is known about it."""
 
     image = models.FileField("original", upload_to="photos/", max_length=255)
@@ -241,19 +241,6 @@ class Photo(PhotoLibraryFields):
         """The storage names of every object this photo may own: its original and its renditions, made or being made."""
         return [self.image.name, *self.rendition_keys()]
 
-    def is_owned_by(self, user):
-        """Nobody owns an anonymous upload."""
-        return self.owner_id is not None and self.owner_id == user.pk
-
-    def can_be_changed_by(self, user):
-        """Its owner edits a photo, and so do users with the gallery.change_photo permission (the admin's rule)."""
-        return self.is_owned_by(user) or user.has_perm("gallery.change_photo")
-
-    def can_be_deleted_by(self, user):
-        """Its owner deletes a photo (to the trash, back out of it, forever), and so do users with the
-        gallery.delete_photo permission."""
-        return self.is_owned_by(user) or user.has_perm("gallery.delete_photo")
-
     def is_visible_to(self, user):
         """The per-object form of Photo.all_objects.openable_by(user)."""
         return Photo.all_objects.openable_by(user).filter(pk=self.pk).exists()
@@ -270,6 +257,7 @@ def delete_photo_object(sender, instance, **kwargs):
         delete_after_commit(name, instance.image.storage)
 
 
-# The album and share-link models live in their own packages; importing them here registers them with the app.
+# The album, share-link and upload-session models live in their own packages; imported here, they join the app.
 from gallery.albums.models import Album, AlbumMember, AlbumPhoto  # noqa: E402, F401
+from gallery.direct_uploads.models import UploadSession  # noqa: E402, F401
 from gallery.shares.models import ShareLink  # noqa: E402, F401

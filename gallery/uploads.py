@@ -24,6 +24,11 @@ class UploadTooLarge(Exception):
         super().__init__(f"The file is too large: the limit is {limit_bytes // (1024 * 1024)} MB.")
 
 
+class UploadRejected(Exception):
+    """Bytes already sent (a direct upload's, at completion) failed an upload's check; the message says why, in the
+    words POST /api/photos uses."""
+
+
 def max_upload_bytes():
     return settings.GALLERY_MAX_UPLOAD_MB * 1024 * 1024
 

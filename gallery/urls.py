@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from gallery import api, views
 from gallery.albums import api as album_api
 from gallery.albums import views as album_views
+from gallery.direct_uploads import api as upload_api
 from gallery.library import api as library_api
 from gallery.library import pages as library_pages
 from gallery.shares import api as share_api
@@ -25,6 +26,7 @@ router = OptionalSlashRouter()
 router.register("photos", api.PhotoViewSet, basename="photo")
 router.register("albums", album_api.AlbumViewSet, basename="album")
 router.register("share-links", share_api.ShareLinkViewSet, basename="sharelink")
+router.register("uploads", upload_api.UploadSessionViewSet, basename="upload")
 router.register("trash", library_api.TrashViewSet, basename="trash")
 
 urlpatterns = [

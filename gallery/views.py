@@ -17,7 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from gallery.albums.views import albums_to_add_to
+from gallery.direct_uploads import bucket as direct_upload_bucket
+from gallery.direct_uploads.sessions import max_direct_upload_bytes
 from gallery.forms import PhotoEditForm, PhotoUploadForm, SignupForm
+from gallery.images import ACCEPTED_NAMES
 from gallery.library import trash
 from gallery.library.duplicates import DuplicatePhoto
 from gallery.library.pages import listed
@@ -125,6 +128,15 @@ def upload(request):
 
 def render_upload_page(request, form, status=200, headers=None):
     context = {"form": form, "max_upload_bytes": max_upload_bytes(), "max_upload_mb": settings.GALLERY_MAX_UPLOAD_MB}
+    if direct_upload_bucket.offered_to(request):
+        # upload.js then sends the files straight to the bucket (upload-direct.js), up to the larger limit.
+        limit = settings.GALLERY_MAX_DIRECT_UPLOAD_MB
+        context.update(
+            direct_uploads=True,
+            max_upload_bytes=max_direct_upload_bytes(),
+            max_upload_mb=limit,
+            direct_help=f"{ACCEPTED_NAMES}, up to {limit} MB each.",
+        )
     response = render(request, "gallery/upload.html", context, status=status)
     for name, value in (headers or {}).items():
         response[name] = value

@@ -1,4 +1,5 @@
-"""Who may see what: the one visibility rule that every list, page and endpoint applies to photos and albums.
+"""Who may see what: the one visibility rule that every list, page and endpoint applies to photos and albums,
+and the one owner rule for who changes and deletes what has an owner (photos, upload sessions).
 
 A photo or an album is public (everyone sees it, as before) or private (its owner, staff and the members of an
 album holding it see it). A photo in the trash is out of every list, album and share link (Photo.objects leaves
@@ -85,3 +86,22 @@ class AlbumQuerySet(VisibleQuerySet):
             members = apps.get_model("gallery", "AlbumMember").objects.filter(album=OuterRef("pk"), user=user)
             rule |= Q(owner=user) | Exists(members)
         return rule
+
+
+class OwnerRule:
+    """A model with an `owner`: its owner changes and deletes a row, and so do users holding the model's change and
+    delete permissions (the admin's rule, gallery.change_photo say); nobody owns a row without an owner."""
+
+    def is_owned_by(self, user):
+        return self.owner_id is not None and self.owner_id == user.pk
+
+    def can_be_changed_by(self, user):
+        return self.is_owned_by(user) or user.has_perm(self.permission("change"))
+
+    def can_be_deleted_by(self, user):
+        return self.is_owned_by(user) or user.has_perm(self.permission("delete"))
+
+    @classmethod
+    def permission(cls, action):
+        """The model's permission for `action` (view, change, delete), as User.has_perm names it."""
+        return f"{cls._meta.app_label}.{action}_{cls._meta.model_name}"

@@ -159,6 +159,11 @@ AWS_S3_CLIENT_CONFIG = Config(
 # default would start a pool of 10 threads per object and split anything over 8 MB into parts.
 AWS_S3_TRANSFER_CONFIG = TransferConfig(multipart_threshold=5 * 1024**3, use_threads=False)
 
+# An object read back (a photo's job reading its original) is kept in memory up to this, then spooled to disk
+# as uploads are: a direct upload's original may be GALLERY_MAX_DIRECT_UPLOAD_MB. django-storages' default, 0,
+# would hold any object whole.
+AWS_S3_MAX_MEMORY_SIZE = 2_621_440
+
 STORAGES = {
     # django-storages' S3 backend with cheaper, cacheable pre-signed URLs.
     "default": {"BACKEND": "gallery.storage.PhotoStorage"},
@@ -196,6 +201,15 @@ GALLERY_PUBLIC_SITE = env.bool("GALLERY_PUBLIC_SITE", True)
 GALLERY_SHARE_URL_SECONDS = env.int("GALLERY_SHARE_URL_SECONDS", 600, minimum=2, maximum=7 * 24 * 3600)
 # Wrong passwords a share link takes from one address per hour before it answers 429.
 GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR = env.int("GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR", 10)
+# Direct uploads (gallery.direct_uploads): browsers send the bytes straight to the bucket, which needs a CORS rule
+# for the site's origins (python manage.py configure_bucket); a job verifies them before they become a photo.
+GALLERY_DIRECT_UPLOADS = env.bool("GALLERY_DIRECT_UPLOADS", True)
+# At most 5 GB: the verified original is stored with one PUT, S3's limit for one.
+GALLERY_MAX_DIRECT_UPLOAD_MB = env.int("GALLERY_MAX_DIRECT_UPLOAD_MB", 200, maximum=5 * 1024)
+# An upload not completed within this is aborted, its parts deleted (gallery.direct_uploads.jobs).
+GALLERY_DIRECT_UPLOAD_HOURS = env.int("GALLERY_DIRECT_UPLOAD_HOURS", 24, maximum=30 * 24)
+# The origins configure_bucket lets browsers upload from, by default the ones trusted for forms.
+GALLERY_DIRECT_UPLOAD_ORIGINS = env.list("GALLERY_DIRECT_UPLOAD_ORIGINS", CSRF_TRUSTED_ORIGINS)
 FILE_UPLOAD_HANDLERS = [
     "gallery.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
@@ -237,6 +251,11 @@ SPECTACULAR_SETTINGS = {
     # The site's icon rather than Swagger's (settings.WHITENOISE_ROOT).
     "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
     "REDOC_DIST": "SIDECAR",
+    # Photos and upload sessions both have a `state`, each its own set of values.
+    "ENUM_NAME_OVERRIDES": {
+        "PhotoStateEnum": "gallery.models.PhotoState",
+        "UploadStateEnum": "gallery.direct_uploads.models.UploadState",
+    },
 }
 
 # A separate front end (such as the old React app on http://localhost:5173) may call the API, and only the API.
@@ -328,23 +347,19 @@ AXES_DISABLE_ACCESS_LOG = True
 CSRF_FAILURE_VIEW = "gallery.failures.csrf_failure"
 
 # Content-Security-Policy (django-csp): this site's own files, plus photos from the bucket's origin and
-# the upload page's previews (blob:). Nothing inline, except on the third-party pages in CSP_PATH_UPDATES.
+# the upload page's previews (blob:), and the upload page's requests to the bucket itself (never through a
+# custom domain) for direct uploads. Nothing inline, except on the third-party pages in CSP_PATH_UPDATES.
+bucket_address = {
+    "bucket": AWS_STORAGE_BUCKET_NAME,
+    "endpoint_url": AWS_S3_ENDPOINT_URL,
+    "region": AWS_S3_REGION_NAME,
+    "addressing_style": AWS_S3_ADDRESSING_STYLE,
+}
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "img-src": [
-            SELF,
-            "data:",
-            "blob:",
-            *photo_origins(
-                bucket=AWS_STORAGE_BUCKET_NAME,
-                endpoint_url=AWS_S3_ENDPOINT_URL,
-                region=AWS_S3_REGION_NAME,
-                addressing_style=AWS_S3_ADDRESSING_STYLE,
-                custom_domain=AWS_S3_CUSTOM_DOMAIN,
-            ),
-        ],
-        "connect-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *photo_origins(**bucket_address, custom_domain=AWS_S3_CUSTOM_DOMAIN)],
+        "connect-src": [SELF, *(photo_origins(**bucket_address) if GALLERY_DIRECT_UPLOADS else ())],
         "script-src": [SELF],
         "style-src": [SELF],
         "object-src": [NONE],

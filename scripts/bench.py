@@ -1,6 +1,6 @@
 """photosite's benchmark: `make bench` runs it on a PostgreSQL and a SeaweedFS of its own, against gunicorn as deployed.
 
-    python scripts/bench.py [--quick]
+    python scripts/bench.py [--quick] [--direct-only]
 
 It needs DATABASE_URL and the AWS_* settings of an empty database and bucket (scripts/stack.py provides them),
 and prints one Markdown table of figures against the targets of issue 4 (BENCHMARKS.md explains them):
@@ -17,9 +17,12 @@ and prints one Markdown table of figures against the targets of issue 4 (BENCHMA
 - the peak memory of a fresh web worker while it takes the largest allowed upload (25 MB), and of a fresh job
   worker while it renders it;
 - the image bytes Chromium downloads for the first gallery page, beside the sum of those photos' originals;
-- the cost of signing the 150 URLs of a page of 50 photos, beside boto3's generate_presigned_url.
+- the cost of signing the 150 URLs of a page of 50 photos, beside boto3's generate_presigned_url;
+- a 50 MB direct upload through the protocol (scripts/direct_upload.py: requests, four parts in parallel, as the
+  upload page sends them) beside boto3's upload_file of the same bytes to the same S3, and the web workers' CPU
+  time for it (signing and completing) beside POST /api/photos of the same file.
 
---quick takes fewer samples, to check that it runs.
+--quick takes fewer samples, to check that it runs; --direct-only measures the direct-upload rows alone.
 """
 
 import argparse
@@ -47,6 +50,7 @@ import django  # noqa: E402
 django.setup()
 
 import boto3  # noqa: E402
+import psutil  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.files.storage import default_storage  # noqa: E402
@@ -57,6 +61,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from gallery.jobs.photos import defer_processing  # noqa: E402
 from gallery.models import Photo, PhotoState  # noqa: E402
+from scripts.direct_upload import upload as direct_upload  # noqa: E402
 from scripts.stack import free_ports  # noqa: E402
 
 PAGE = 50
@@ -85,6 +90,7 @@ CAMERAS = [
 ]
 CLIENTS = 4
 MB = 1024 * 1024
+TABLE_HEAD = "| Measurement | Stored photos | Result | Target | Met |\n| --- | --- | --- | --- | --- |"
 
 
 # --- Photo-like JPEGs ---------------------------------------------------------------------------------
@@ -159,7 +165,7 @@ def largest_jpeg(limit_bytes):
 
 
 @contextlib.contextmanager
-def gunicorn(workers=2):
+def gunicorn(workers=2, **environ):
     """gunicorn as the Procfile runs it, DEBUG off, on plain HTTP; yields (address, master process)."""
     (port,) = free_ports(1)
     env = {
@@ -170,6 +176,7 @@ def gunicorn(workers=2):
         "GALLERY_UPLOADS_PER_HOUR": "1000000",
         "GALLERY_UPLOADS_PER_HOUR_PER_IP": "1000000",
         "LOG_LEVEL": "WARNING",
+        **environ,
     }
     command = [str(Path(sys.executable).with_name("gunicorn")), "photosite.wsgi", "--bind", f"127.0.0.1:{port}"]
     # gunicorn's own log goes to the terminal only when it fails to start.
@@ -454,9 +461,50 @@ def browser_image_bytes(address, scale):
     return sum(images.values()), len(images)
 
 
+def noise_jpeg(size):
+    """A baseline JPEG of random pixels at quality 100: about 2 bytes a pixel, so 50 MB within the pixel limits."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buffer, "JPEG", quality=100)
+    return buffer.getvalue()
+
+
+def web_cpu_seconds(master):
+    """The CPU time (user and system) gunicorn's workers have used so far."""
+    return sum(sum(child.cpu_times()[:2]) for child in psutil.Process(master.pid).children())
+
+
+def direct_uploads(token, s3, repeats):
+    """(size, the protocol's p50, upload_file's p50, web CPU per direct upload, web CPU per POST /api/photos)."""
+    print("Uploading a 50 MB JPEG directly, with upload_file, and to POST /api/photos ...", file=sys.stderr)
+    content = noise_jpeg((5100, 5100))
+    spool = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-direct-{uuid.uuid4().hex}.jpg"
+    spool.write_bytes(content)
+    # The form upload of the same file needs the form's limit above it.
+    with gunicorn(GALLERY_MAX_UPLOAD_MB=str(len(content) // MB + 8)) as (address, master):
+        base = f"http://{address[0]}:{address[1]}"
+        direct_upload(base, token, content, "warm.jpg")
+        s3.upload_file(str(spool), settings.AWS_STORAGE_BUCKET_NAME, "bench/warm-direct")
+        ours, raw, ours_cpu, form_cpu = [], [], [], []
+        for n in range(repeats):
+            cpu, start = web_cpu_seconds(master), time.perf_counter()
+            assert direct_upload(base, token, content, f"direct-{n}.jpg")["state"] == "verifying"
+            ours.append(time.perf_counter() - start)
+            ours_cpu.append(web_cpu_seconds(master) - cpu)
+            start = time.perf_counter()
+            s3.upload_file(str(spool), settings.AWS_STORAGE_BUCKET_NAME, f"bench/direct-raw-{n}")
+            raw.append(time.perf_counter() - start)
+            cpu = web_cpu_seconds(master)
+            upload(address, token, content)
+            form_cpu.append(web_cpu_seconds(master) - cpu)
+    spool.unlink()
+    drop_waiting_jobs()
+    return len(content), *map(statistics.median, (ours, raw, ours_cpu, form_cpu))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer samples, to check that it runs")
+    parser.add_argument("--direct-only", action="store_true", help="only the direct-upload rows")
     args = parser.parse_args()
     samples, seconds, uploads, renders = (30, 2, 5, 12) if args.quick else (300, 5, 21, 100)
 
@@ -466,6 +514,20 @@ def main():
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user(f"bench-{uuid.uuid4().hex[:6]}")
     token = Token.objects.create(user=user).key
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=settings.AWS_S3_ENDPOINT_URL,
+        region_name=settings.AWS_S3_REGION_NAME,
+        aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
+        aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
+        config=settings.AWS_S3_CLIENT_CONFIG,
+    )
+    if args.direct_only:
+        django.db.connections.close_all()
+        direct = direct_uploads(token, s3, 1 if args.quick else 5)
+        print(f"\n{TABLE_HEAD}")
+        report_direct(direct)
+        return
     print(f"Generating {PAGE} photo-like 12-megapixel JPEGs ...", file=sys.stderr)
     photos = phone_photos(PAGE)
     small = jpeg(Image.open(io.BytesIO(photos[0])).resize((1024, 768)), 80)
@@ -517,14 +579,6 @@ def main():
                 to_ready.append(wait_ready([upload(address, token, photos[n % PAGE], connection)["id"]]))
 
         # Uploads against put_object of the same bytes to the same bucket, no job worker running.
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=settings.AWS_S3_ENDPOINT_URL,
-            region_name=settings.AWS_S3_REGION_NAME,
-            aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
-            aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
-            config=settings.AWS_S3_CLIENT_CONFIG,
-        )
         upload_rows = []
         for label, content in (("100 KB", small), ("4 MB", photos[1])):
             print(f"Uploading the {label} JPEG {uploads} times, and put_object of it ...", file=sys.stderr)
@@ -568,6 +622,8 @@ def main():
             largest_job = wait_ready([largest_id])
             job_peak = memory_mb(job_worker.pid, "VmHWM")
 
+    direct = direct_uploads(token, s3, 1 if args.quick else 5)
+
     report(
         results,
         upload_rows,
@@ -575,13 +631,13 @@ def main():
         (ours_us, boto_us),
         (originals, downloaded),
         (len(largest), idle, peak, largest_time, job_idle, job_peak, largest_job),
+        direct,
     )
     report_library(results, seeding, plans)
 
 
-def report(results, upload_rows, jobs, signing, page_bytes, largest):
-    print("\n| Measurement | Stored photos | Result | Target | Met |")
-    print("| --- | --- | --- | --- | --- |")
+def report(results, upload_rows, jobs, signing, page_bytes, largest, direct):
+    print(f"\n{TABLE_HEAD}")
     by_total = {}
     for label, total, p50, p95, rate in results:
         by_total[(label, total)] = p50
@@ -641,6 +697,21 @@ def report(results, upload_rows, jobs, signing, page_bytes, largest):
     print(
         f"| Signing the 150 URLs of a page of 50 photos, warm | | {ours * 1e6:.1f} µs per URL (boto3's "
         f"generate_presigned_url: {theirs * 1e6:.0f} µs) | at most 20 µs | {'yes' if ours <= 20e-6 else 'no'} |"
+    )
+
+    report_direct(direct)
+
+
+def report_direct(direct):
+    size, ours, raw, ours_cpu, form_cpu = direct
+    ratio = ours / raw
+    print(
+        f"| Direct upload of a {size / MB:.1f} MB JPEG, 4 parts at a time (start to 202) | | p50 {ms(ours)}; "
+        f"upload_file p50 {ms(raw)}; {ratio:.2f} x | within 1.3 x upload_file | {'yes' if ratio <= 1.3 else 'no'} |"
+    )
+    print(
+        f"| Web workers' CPU time for that upload: direct (signing, completing) / POST /api/photos | | "
+        f"{ms(ours_cpu)} / {ms(form_cpu)} | | |"
     )
 
 

@@ -5,12 +5,13 @@
 PORT (default 8000), S3_PORT (8333), VAR (var) and ENV_FILE (.env) come from the environment, where the
 Makefile puts them. PostgreSQL and SeaweedFS are started with their data in VAR/ (scripts/stack.py) unless
 the environment or ENV_FILE configures a database, or an S3 endpoint or bucket (under photosite's or the old
-app's names); DEBUG is on unless they say otherwise. The migrations are applied, a banner says where
-everything is, and the processes of Procfile.dev run under honcho until Ctrl-C, which stops them all, then
-the servers started here.
+app's names); DEBUG is on unless they say otherwise. The migrations are applied, the local SeaweedFS takes
+direct uploads from the site's origins (configure_bucket), a banner says where everything is, and the
+processes of Procfile.dev run under honcho until Ctrl-C, which stops them all, then the servers started here.
 """
 
 import contextlib
+import io
 import logging
 import os
 import signal
@@ -63,6 +64,27 @@ def prepare_database():
         connection.close()
 
 
+def configure_local_bucket(port):
+    """Let the site's pages upload straight to make run's own SeaweedFS (configure_bucket); the banner says if not."""
+    from django.core.management import CommandError, call_command
+
+    origins = [f"--origin=http://{host}:{port}" for host in ("127.0.0.1", "localhost")]
+    with contextlib.suppress(CommandError):
+        call_command("configure_bucket", *origins, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def uploads_line(site):
+    """How the upload page sends photos: straight to the bucket, or through the site and why."""
+    from django.conf import settings
+
+    from gallery.direct_uploads.bucket import browsers_may_upload
+
+    if not settings.GALLERY_DIRECT_UPLOADS:
+        return "through the site (GALLERY_DIRECT_UPLOADS=false)"
+    allowed, why = browsers_may_upload(site)
+    return "straight from the browser to S3" if allowed else f"through the site: {why}"
+
+
 def banner(port, keep, config):
     """What `make run` serves and uses, from the settings the site runs with; no secrets."""
     from django.conf import settings
@@ -81,14 +103,19 @@ def banner(port, keep, config):
         s3 += "  (configured, in the old app's names)" if config.uses_legacy_s3_names() else "  (configured)"
     else:
         s3 += f"  (local SeaweedFS, data in {shown(Path(keep) / 's3')})"
-    # The banner tells what fails; the storage's own log line would say it a second time.
-    logging.getLogger("gallery.storage").disabled = True
+    # The banner tells what fails; the storage's own log lines would say it a second time.
+    quiet = [logging.getLogger(name) for name in ("gallery.storage", "gallery.direct_uploads.bucket")]
+    for logger in quiet:
+        logger.disabled = True
     try:
         check_bucket()
     except StorageUnavailable as error:
         s3 += f"\n             but it does not work: {error.problem}"
+    try:
+        uploads = uploads_line(site)
     finally:
-        logging.getLogger("gallery.storage").disabled = False
+        for logger in quiet:
+            logger.disabled = False
     return "\n".join(
         [
             f"photosite is running, DEBUG {'on' if settings.DEBUG else 'off'}:",
@@ -96,6 +123,7 @@ def banner(port, keep, config):
             f"  Admin:     {site}/admin/   (an account: make manage CMD=createsuperuser)",
             f"  Database:  {database}",
             f"  S3:        {s3}",
+            f"  Uploads:   {uploads}",
             "Ctrl-C stops it all. `make manage CMD=...` in another terminal uses the same database and S3.",
         ]
     )
@@ -132,6 +160,8 @@ def main():
             # The banner says where everything is; runserver would add that it is for development only.
             os.environ["DJANGO_RUNSERVER_HIDE_WARNING"] = "true"
             prepare_database()
+            if not s3_is_configured(config):
+                configure_local_bucket(port)
             print(banner(port, keep, config), flush=True)
             # honcho reads no .env of its own (photosite's settings read ENV_FILE); PORT is in the environment.
             honcho = [BIN / "honcho", "start", "--procfile", BASE_DIR / "Procfile.dev", "--env", os.devnull]

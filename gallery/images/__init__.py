@@ -4,7 +4,7 @@ stripping.
 One module per responsibility; the names other code uses are importable from here.
 """
 
-from gallery.images.decode import DetectedImage, decode_image, detect_image
+from gallery.images.decode import DetectedImage, check_header, decode_image, detect_image
 from gallery.images.exif import PhotoMetadata, metadata_of_file, parse_offset, printable
 from gallery.images.formats import ACCEPTED_FILE_TYPES, ACCEPTED_FORMATS, ACCEPTED_NAMES, invalid_image, too_many_pixels
 from gallery.images.limits import (
@@ -42,6 +42,7 @@ __all__ = [
     "WEBP_BYTES_PER_PIXEL",
     "DetectedImage",
     "PhotoMetadata",
+    "check_header",
     "decode_image",
     "detect_image",
     "fit_within",

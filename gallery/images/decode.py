@@ -1,9 +1,10 @@
 """Detecting and decoding uploaded images from their bytes, never from the client's name or type.
 
-Two depths, within the same decode budget (gallery.images.limits). detect_image, on the upload's request:
+Three depths, within the same decode budget (gallery.images.limits). detect_image, on the upload's request:
 the header's format, size and pixel limits, what its EXIF says of how the photo was taken, and the cheapest
 check that proves the data whole.
 decode_image, in the job that makes the renditions: the pixels, reduced to about the display size.
+check_header, when a direct upload completes: what a file's first bytes tell, before a job reads the rest.
 """
 
 import dataclasses
@@ -25,6 +26,8 @@ from gallery.images.renditions import DISPLAY, ORIENTATION_TRANSPOSE, RENDITIONS
 
 # How many bytes of rows `reduced` copies at once.
 REDUCE_BAND_BYTES = 8 * 1024 * 1024
+# Pillow opens these by handing libwebp or libavif the whole file, so a file's first bytes tell only its format.
+WHOLE_FILE_FORMATS = ("WEBP", "AVIF")
 
 
 @dataclass(frozen=True)
@@ -71,19 +74,39 @@ def decode_image(file, max_pixels=None):
     return read_image(file, max_pixels, decode=True)
 
 
-def read_image(file, max_pixels, decode):
+def check_header(file, max_pixels=None):
+    """Raise ValidationError unless the first bytes of a file (in `file`) are an accepted image's header within
+    the pixel limits; a WebP's or AVIF's is known by its format alone. A direct upload's quick check: its job
+    then reads the whole file (detect_image, decode_image)."""
+    try:
+        read_image(file, max_pixels, decode=False, whole=False)
+    except ValidationError as error:
+        if error.code != "invalid_image" or not needs_whole_file(file):
+            raise
+
+
+def needs_whole_file(file):
+    """Whether the file starts as a WebP or AVIF does, which Pillow can open only whole."""
+    Image.init()
+    head = file.read(16)
+    file.seek(0)
+    return any(Image.OPEN[name][1](head) is True for name in WHOLE_FILE_FORMATS)
+
+
+def read_image(file, max_pixels, decode, whole=True):
+    """The DetectedImage of `file`; with decode its pixels, and unless whole=False its data proved whole."""
     max_pixels = max_pixels or settings.GALLERY_MAX_PIXELS
     if not file.size:
         raise ValidationError("The submitted file is empty.", code="empty")
     file.seek(0)
     try:
         try:
-            return read_with_pillow(file, max_pixels, decode)
+            return read_with_pillow(file, max_pixels, decode, whole)
         except UnidentifiedImageError:
             file.seek(0)
             if not pillow_heif.is_supported(file):
                 raise
-            return read_heif(file, max_pixels, decode)
+            return read_heif(file, max_pixels, decode, whole)
     except Image.DecompressionBombError:
         # Pillow's own guard, set to the same limit in GalleryConfig.ready(), refuses at twice it.
         raise too_many_pixels(max_pixels) from None
@@ -94,7 +117,7 @@ def read_image(file, max_pixels, decode):
         file.seek(0)
 
 
-def read_with_pillow(file, max_pixels, decode):
+def read_with_pillow(file, max_pixels, decode, whole):
     """A JPEG, PNG, GIF, WebP or AVIF (its first frame) through Pillow. A JPEG is decoded at the smallest scale
     the renditions allow."""
     with Image.open(file, formats=PILLOW_FORMATS) as image:
@@ -117,7 +140,8 @@ def read_with_pillow(file, max_pixels, decode):
             pixels = shrunk(image, display)
         else:
             exif = header_exif(image)
-            check_whole(image, file)
+            if whole:
+                check_whole(image, file)
         transpose = orientation(exif)
         metadata = metadata_from_exif(exif)
     if transpose in SWAPS_AXES:
@@ -169,7 +193,7 @@ def check_boxes(file):
             pass
 
 
-def read_heif(file, max_pixels, decode):
+def read_heif(file, max_pixels, decode, whole):
     """A HEIC through pillow-heif (libheif); decoded, its rows are handed to Pillow a band at a time.
 
     libheif's RGB takes 3 bytes a pixel and Pillow's 4: copying the whole image into Pillow would hold both.
@@ -190,7 +214,7 @@ def read_heif(file, max_pixels, decode):
             )
 
         pixels = reduced(rows, heif.size, mode, fit_within(heif.size, RENDITIONS[DISPLAY].box))
-    else:
+    elif whole:
         check_boxes(file)
     return DetectedImage(
         file=file,

@@ -114,17 +114,26 @@ def mark_failed(photo_id, message):
 def process_photo_job(context, photo_id):
     """The job of one photo: process_photo, retried on S3 and database failures; the photo is marked failed
     with the reason once no retry is left."""
+    run_or_give_up(
+        context, lambda: process_photo(photo_id), lambda reason: mark_failed(photo_id, reason), f"photo {photo_id}"
+    )
+
+
+def run_or_give_up(context, work, give_up, subject, doing="Processing"):
+    """Run a job's work(); once it has failed for good (Procrastinate will not run it again), give_up(reason) first,
+    with failure_message's reason. `subject` names what failed in the log, `doing` the work in a crash loop's reason.
+    """
     try:
         if context.job.attempts > RETRY.max_attempts:
             # Only a stalled job, retried by gallery.jobs.maintenance, gets here: stop a crash loop.
             raise ProcessingInterrupted(
-                f"Processing was interrupted {context.job.attempts} times, each time its worker stopped."
+                f"{doing} was interrupted {context.job.attempts} times, each time its worker stopped."
             )
-        process_photo(photo_id)
+        work()
     except Exception as error:
         if not will_retry(context.task, context.job, error):
-            logger.warning("photo %s failed: %s", photo_id, error)
-            mark_failed(photo_id, failure_message(error))
+            logger.warning("%s failed: %s", subject, error)
+            give_up(failure_message(error))
         raise
 
 

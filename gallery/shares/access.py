@@ -10,13 +10,13 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.crypto import constant_time_compare, salted_hmac
-from rest_framework.throttling import SimpleRateThrottle
 
 from gallery.albums.contents import photos_in
+from gallery.counters import count_hit, uncount_hit
 from gallery.images import RENDITIONS
 from gallery.models import Photo, rendition_key
 from gallery.shares.models import ShareLink
-from gallery.throttling import client_ip
+from gallery.throttling import HOUR, client_ip
 
 IMAGE_KINDS = (*RENDITIONS, "original")
 SESSION_KEY = "share_links"
@@ -48,39 +48,6 @@ def unlocked_link(request, token):
     return link
 
 
-class PasswordAttempts(SimpleRateThrottle):
-    """Wrong passwords per link and client address: GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR, in the shared cache.
-
-    DRF's sliding window, with checking and counting apart so that only wrong passwords count.
-    """
-
-    scope = "share_password"
-
-    def __init__(self, request, link):
-        self.request, self.link = request, link
-        super().__init__()
-
-    def get_rate(self):
-        return f"{settings.GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR}/hour"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": f"{self.link.pk}:{client_ip(request)}"}
-
-    def seconds_to_wait(self):
-        """None while more attempts are allowed, else the whole seconds until the next one is."""
-        self.key = self.get_cache_key(self.request, None)
-        self.history = self.cache.get(self.key, [])
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        if len(self.history) < self.num_requests:
-            return None
-        return math.ceil(self.wait() or self.duration)
-
-    def count_failure(self):
-        self.throttle_success()  # DRF's name for recording an attempt
-
-
 class TooManyAttempts(Exception):
     def __init__(self, seconds):
         self.seconds = seconds
@@ -92,12 +59,15 @@ def unlock(request, link, password):
 
     Returns whether it was right; raises TooManyAttempts past the limit of wrong ones, right or not.
     """
-    attempts = PasswordAttempts(request, link)
-    if (wait := attempts.seconds_to_wait()) is not None:
-        raise TooManyAttempts(wait)
+    # Every attempt is counted atomically before the password is hashed, so concurrent guesses cannot pass the
+    # limit; a right one is taken back, so only wrong passwords spend it.
+    key = f"share_password:{link.pk}:{client_ip(request)}"
+    hit = count_hit(key, HOUR)
+    if hit.count > settings.GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR:
+        raise TooManyAttempts(max(math.ceil(hit.seconds_left), 1))
     if not link.check_password(password or ""):
-        attempts.count_failure()
         return False
+    uncount_hit(key)
     request.session.setdefault(SESSION_KEY, {})[str(link.pk)] = password_fingerprint(link)
     request.session.modified = True
     return True

@@ -43,11 +43,16 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def site(live_server, settings):
-    """The live server's URL. It serves static files from the source folders, so without the manifest's hashes."""
+    """The live server's URL. It serves static files from the source folders, so without the manifest's hashes.
+
+    Its upload page posts each file to /api/photos, as with GALLERY_DIRECT_UPLOADS=false (or a bucket that refuses
+    the site's origin); test_browser_direct_uploads.py drives direct uploads.
+    """
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.GALLERY_DIRECT_UPLOADS = False
     return live_server.url
 
 

@@ -133,12 +133,17 @@ def test_make_run_serves_with_one_banner_and_make_manage_reaches_its_database_an
     run.wait_for(f"Starting development server at http://127.0.0.1:{port}/")
 
     start = run.lines.index("photosite is running, DEBUG on:")
-    site, admin, database, s3, stop = run.lines[start + 1 : start + 6]
+    site, admin, database, s3, uploads, stop = run.lines[start + 1 : start + 7]
     assert site == f"  Site:      http://127.0.0.1:{port}/"
     assert admin == f"  Admin:     http://127.0.0.1:{port}/admin/   (an account: make manage CMD=createsuperuser)"
     assert database.startswith("  Database:  postgres://postgres@127.0.0.1:")
     assert database.endswith(f"/photosite  (local PostgreSQL, data in {var / 'postgres'})")
     assert s3 == f"  S3:        http://127.0.0.1:{s3_port}, bucket photos  (local SeaweedFS, data in {var / 's3'})"
+    assert uploads == "  Uploads:   straight from the browser to S3"
+    for origin, status in ((f"http://localhost:{port}", 200), ("https://elsewhere.example", 403)):
+        preflight = {"Origin": origin, "Access-Control-Request-Method": "PUT"}
+        answer = requests.options(f"http://127.0.0.1:{s3_port}/photos/incoming/x", headers=preflight, timeout=10)
+        assert answer.status_code == status, "configure_bucket let the site's origins in, and only them"
     assert stop == "Ctrl-C stops it all. `make manage CMD=...` in another terminal uses the same database and S3."
     output = "\n".join(run.lines)
     assert output.count("photosite is running") == 1

@@ -100,7 +100,7 @@ def test_a_shared_album_offers_the_same_sizes_through_its_link(client, alice):
 
 def test_photos_made_before_the_grid_size_leave_it_out_until_it_is_made(client, alice):
     photo = stored_photo(alice, "wide.jpg", image_bytes("JPEG", (2000, 1000)))
-    Photo.objects.filter(pk=photo.pk).update(missing_renditions=["grid"])  # as migration 0008 leaves it
+    Photo.objects.filter(pk=photo.pk).update(missing_renditions=["grid"])  # as migration 0009 leaves it
 
     (tile,) = images_of(client.get("/").text)
     (shown,) = images_of(client.get(photo.get_absolute_url()).text)

@@ -208,7 +208,7 @@ def test_admin_deletes_to_the_trash_restores_and_deletes_forever(admin_client_, 
     assert "2 photos restored." in act("restore").text
     admin_client_.post(f"/admin/gallery/photo/{photos[0].pk}/delete/", {"post": "yes"})
     assert Photo.all_objects.get(pk=photos[0].pk).trashed_at is not None, "the change page's Delete trashes too"
-    assert "1 photos deleted forever" in act("delete_forever").text, "only those in the trash"
+    assert "1 photo deleted forever" in act("delete_forever").text, "only those in the trash"
     assert list(Photo.all_objects.values_list("pk", flat=True)) == [photos[1].pk]
     assert admin_client_.get("/admin/gallery/photo/?trashed=yes").status_code == 200
 
@@ -225,6 +225,21 @@ def test_the_admins_delete_says_it_moves_to_the_trash(admin_client_, alice):
     assert "will be deleted" not in confirmation, "nothing is deleted: its album entry stays"
     assert f"“{photo}” was moved to the trash." in done and "deleted successfully" not in done
     assert Photo.all_objects.get(pk=photo.pk).trashed_at is not None and photo.album_entries.count() == 1
+
+
+def test_the_admins_delete_of_a_photo_in_the_trash_deletes_it_forever(
+    admin_client_, alice, django_capture_on_commit_callbacks
+):
+    photo = stored_photo(alice, "twice.jpg")
+    keys = set(photo.object_keys())
+    page = f"/admin/gallery/photo/{photo.pk}/delete/"
+    admin_client_.post(page, {"post": "yes"})
+
+    assert "Are you sure you want to delete" in admin_client_.get(page).text
+    with django_capture_on_commit_callbacks(execute=True):
+        done = admin_client_.post(page, {"post": "yes"}, follow=True).text
+    assert "deleted successfully" in done
+    assert not Photo.all_objects.filter(pk=photo.pk).exists() and not keys & stored_keys()
 
 
 def test_without_the_trash_the_admins_delete_is_djangos(admin_client_, alice, settings):

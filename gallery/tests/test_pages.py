@@ -185,6 +185,7 @@ def test_delete_asks_first_then_removes_row_and_object(client, alice):
 
 def test_upload_page_states_types_and_limit_from_the_settings(logged_in, settings):
     settings.GALLERY_MAX_UPLOAD_MB = 7
+    settings.GALLERY_DIRECT_UPLOADS = False  # the form posts' limit; direct uploads state theirs
 
     html = logged_in.get("/upload/").text
 

@@ -193,6 +193,15 @@ def test_wrong_passwords_are_throttled_per_link_and_address(api, album, client, 
     assert from_elsewhere.status_code == 302, "nor another address"
 
 
+def test_right_passwords_do_not_spend_the_wrong_ones_budget(api, album, settings):
+    settings.GALLERY_SHARE_PASSWORD_ATTEMPTS_PER_HOUR = 2
+    link = make_link(api, album=album.pk, password=PASSWORD)
+
+    for _ in range(4):
+        assert Client().post(path_of(link), {"password": PASSWORD}).status_code == 302
+    assert [Client().post(path_of(link), {"password": "guess"}).status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_originals_only_when_allowed_and_never_while_they_keep_their_location(api, album, client, settings):
     link = make_link(api, album=album.pk, allow_download=True)
     photo = album.photos.first()

@@ -1,4 +1,5 @@
 // The upload page's drop zone: several files at once, each with a preview, a progress bar and its own result.
+// Each file goes straight to the bucket (upload-direct.js) when the page offers it, else to POST /api/photos.
 // Files already in the library (the same SHA-256, computed here with SubtleCrypto and asked about with one
 // POST /api/photos/check) are marked as such and not sent.
 // Without this script the page's form still works as a plain multipart POST of one photo to /upload/.
@@ -13,6 +14,9 @@
   const list = document.getElementById("upload-list");
   const summary = document.getElementById("upload-summary");
   const apiUrl = form.dataset.apiUrl;
+  // Set when the bucket takes direct uploads from this page (upload-direct.js is then loaded before this).
+  const uploadsUrl = form.dataset.uploadsUrl;
+  const direct = Boolean(uploadsUrl && window.photositeDirectUpload);
   const checkUrl = form.dataset.checkUrl;
   const CHECKS_PER_REQUEST = 1000;
   const maxBytes = Number(form.dataset.maxBytes);
@@ -23,6 +27,7 @@
   let running = 0;
   let uploaded = 0;
   let failed = 0;
+  let unsettled = 0;
   let known = 0;
 
   form.classList.add("js-upload");
@@ -44,6 +49,7 @@
   dropzone.before(details);
   document.getElementById("id_title_helptext").textContent =
     "Given to each photo you add next; leave it empty to use each file's name.";
+  if (direct) document.getElementById("id_photo_helptext").textContent = form.dataset.directHelp;
 
   // The API answers errors as {"field": ["message", ...]} or {"detail": "message"}.
   function errorMessage(xhr) {
@@ -87,6 +93,7 @@
   }
 
   function settle(entry, ok, message, link) {
+    unsettled--;
     entry.item.classList.add(ok ? "upload-item--done" : "upload-item--failed");
     entry.status.textContent = message;
     if (ok) {
@@ -96,10 +103,38 @@
     } else {
       failed++;
     }
+    summarize();
+  }
+
+  // A photo as POST /api/photos answers it (or a direct upload's): new, or one the library had already.
+  function uploadedAs(entry, photo) {
+    if (photo.duplicate) {
+      settleKnown(entry, photo.id, photo.trashed_at !== null);
+      return;
+    }
+    const link = element("a", null, `View “${photo.title || "photo"}”`);
+    link.href = `/photos/${photo.id}/`;
+    settle(entry, true, photo.state === "ready" ? "Uploaded." : "Uploaded. Processing…", link);
+    showWhenProcessed(entry, photo, link);
+  }
+
+  function typedFields() {
+    const fields = {};
+    for (const field of ["title", "description", "visibility"]) {
+      const value = form.elements[field].value.trim();
+      if (value) fields[field] = value;
+    }
+    return fields;
+  }
+
+  function showProgress(entry, fraction) {
+    entry.progress.value = Math.round(fraction * 100);
+    entry.status.textContent = `Uploading… ${entry.progress.value}%`;
   }
 
   // The photo the library already has: a link to it, and nothing sent.
   function settleKnown(entry, photoId, trashed) {
+    unsettled--;
     entry.item.classList.add("upload-item--known");
     entry.progress.value = 100;
     entry.status.textContent = trashed ? "Already in your library, in the trash." : "Already in your library.";
@@ -195,35 +230,55 @@
     }, delay);
   }
 
+  // A file's bytes straight to the bucket: its slot is free for the next file once they are sent, while the
+  // server verifies them.
+  function sendDirect(entry) {
+    let sending = true;
+    const sent = () => {
+      if (sending) {
+        sending = false;
+        running--;
+        next();
+      }
+    };
+    window
+      .photositeDirectUpload(entry.file, {
+        uploadsUrl,
+        csrfToken,
+        fields: typedFields(),
+        onProgress: (fraction) => showProgress(entry, fraction),
+        onStatus: (text) => {
+          if (text.startsWith("Uploaded")) sent();
+          entry.status.textContent = text;
+        },
+      })
+      .then(
+        (photo) => uploadedAs(entry, photo),
+        (error) => settle(entry, false, error.message),
+      )
+      .finally(sent);
+  }
+
   function send(entry) {
     running++;
     entry.status.textContent = "Uploading…";
+    if (direct) {
+      sendDirect(entry);
+      return;
+    }
     const data = new FormData();
     data.append("photo", entry.file);
-    for (const field of ["title", "description", "visibility"]) {
-      const value = form.elements[field].value.trim();
-      if (value) data.append(field, value);
-    }
+    for (const [field, value] of Object.entries(typedFields())) data.append(field, value);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", apiUrl);
     xhr.setRequestHeader("X-CSRFToken", csrfToken);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) {
-        entry.progress.value = Math.round((event.loaded / event.total) * 100);
-        entry.status.textContent = `Uploading… ${entry.progress.value}%`;
-      }
+      if (event.lengthComputable) showProgress(entry, event.loaded / event.total);
     });
     xhr.addEventListener("load", () => {
-      if (xhr.status === 200 && JSON.parse(xhr.responseText).duplicate) {
-        const photo = JSON.parse(xhr.responseText);
-        settleKnown(entry, photo.id, photo.trashed_at !== null);
-      } else if (xhr.status === 201) {
-        const photo = JSON.parse(xhr.responseText);
-        const link = element("a", null, `View “${photo.title || "photo"}”`);
-        link.href = `/photos/${photo.id}/`;
-        settle(entry, true, photo.state === "ready" ? "Uploaded." : "Uploaded. Processing…", link);
-        showWhenProcessed(entry, photo, link);
+      if (xhr.status === 201 || (xhr.status === 200 && JSON.parse(xhr.responseText).duplicate)) {
+        uploadedAs(entry, JSON.parse(xhr.responseText));
       } else {
         settle(entry, false, errorMessage(xhr));
       }
@@ -240,7 +295,11 @@
     while (running < SIMULTANEOUS_UPLOADS && queue.length) {
       send(queue.shift());
     }
-    if (running === 0 && !queue.length) {
+    summarize();
+  }
+
+  function summarize() {
+    if (running === 0 && !queue.length && !unsettled) {
       summary.hidden = false;
       const already = known ? `, ${known} already in your library` : "";
       summary.textContent = `${uploaded} uploaded${already}${failed ? `, ${failed} failed` : ""}. `;
@@ -252,6 +311,7 @@
 
   function accept(files) {
     summary.hidden = true;
+    unsettled += files.length;
     const toCheck = [];
     for (const file of files) {
       const entry = addItem(file);

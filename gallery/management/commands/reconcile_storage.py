@@ -1,8 +1,10 @@
-"""reconcile_storage: find S3 objects under photos/ that no photo owns, and photos missing an object they must have."""
+"""reconcile_storage: find S3 objects under photos/ that no photo owns, and photos missing an object they must have;
+and direct uploads' objects under incoming/ that no live upload session owns."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from gallery.direct_uploads import reconcile as incoming
 from gallery.models import KEY_PREFIX, Photo
 from gallery.storage import StorageUnavailable, storage_errors
 
@@ -17,8 +19,10 @@ class Command(BaseCommand):
     help = (
         "Compare the objects under photos/ in the bucket with the photos in the database: report orphaned "
         "objects (no photo owns them) and photos whose object is missing. A dry run unless --delete is given, "
-        "which deletes the orphans older than --min-age; photos are never deleted. Exits with status 1 when "
-        "something needs attention: a photo whose object is missing, or an orphan older than --min-age left."
+        "which deletes the orphans older than --min-age; photos are never deleted. Also reports the objects and "
+        "multipart uploads under incoming/ that no live upload session owns (--delete removes the old ones). "
+        "Exits with status 1 when something needs attention: a photo whose object is missing, or an orphan or "
+        "a stray upload older than --min-age left."
     )
 
     def add_arguments(self, parser):
@@ -98,6 +102,9 @@ class Command(BaseCommand):
             problems.append(missing_count)
         if len(old_keys) > deleted:
             problems.append(f"{counted(len(old_keys) - deleted, 'orphaned object')} older than {min_age} s left")
+        # Direct uploads' bytes under incoming/ that no live upload session owns.
+        if stray_problem := incoming.report(self.stdout.write, storage, now, delete, min_age):
+            problems.append(stray_problem)
         if problems:
             raise CommandError(", ".join(problems), returncode=1)
 

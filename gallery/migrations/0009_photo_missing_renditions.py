@@ -13,7 +13,7 @@ def grid_size_missing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0007_photo_taken_camera_search_checksum_trash_favorite'),
+        ('gallery', '0008_direct_upload_sessions'),
     ]
 
     operations = [

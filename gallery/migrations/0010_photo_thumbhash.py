@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0008_photo_missing_renditions'),
+        ('gallery', '0009_photo_missing_renditions'),
     ]
 
     operations = [
