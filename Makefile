@@ -1,5 +1,6 @@
 # photosite: `make run` serves the app on http://127.0.0.1:8000, `make test` runs the suite
-# (`make test-slow` its load and fault tests), `make bench` the benchmark.
+# (`make test-slow` its load and fault tests, `make fuzz` a long run of the metadata fuzz test), `make bench` the
+# benchmark.
 # Each creates .venv and installs what it needs first; see README.md.
 
 PYTHON ?= python3
@@ -17,7 +18,7 @@ ENV_FILE ?= .env
 # to HTTPS is off (the tests turn it on where they test it).
 PYTEST := $(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false $(BIN)/pytest
 
-.PHONY: install run manage test test-slow bench lighthouse lint postgresql chromium clean
+.PHONY: install run manage test test-slow fuzz bench lighthouse lint postgresql chromium clean
 
 install: $(VENV)/.installed
 
@@ -49,6 +50,12 @@ test: install postgresql chromium
 test-slow: POSTGRES_BINARIES_NEEDED := yes
 test-slow: install postgresql
 	$(PYTEST) -m slow $(PYTEST_ARGS)
+
+# The metadata fuzz test (gallery/tests/test_metadata_fuzz.py) at length: FUZZ_EXAMPLES damaged files per
+# format, new ones each run, where `make test` runs the same 250 each time. About 6 minutes of CPU at the default.
+FUZZ_EXAMPLES ?= 5000
+fuzz: install postgresql
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) gallery/tests/test_metadata_fuzz.py $(PYTEST_ARGS)
 
 # The benchmark (scripts/bench.py): its own PostgreSQL and S3 as for the tests, gunicorn as deployed, one table
 # of figures; BENCHMARKS.md records a run. BENCH_ARGS=--quick takes fewer samples.

@@ -168,8 +168,7 @@ class PhotoAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
         else:
-            obj.owner = request.user
-            obj.save_upload(form.cleaned_data["photo"])
+            form.save(uploader=request.user)
 
     @admin.action(description="Retry processing the selected photos")
     def retry_processing(self, request, queryset):

@@ -183,7 +183,7 @@ class PhotoViewSet(PhotoLibraryActions, viewsets.ModelViewSet):
             return Response(PhotoUploadSerializer(duplicate.photo, context=context).data, status=200)
 
     def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
+        serializer.save(uploader=self.request.user)
 
     def perform_destroy(self, instance):
         trash.move_to_trash(Photo.all_objects.filter(pk=instance.pk))

@@ -14,6 +14,10 @@ class GalleryConfig(AppConfig):
         import pillow_heif
         from PIL import Image, PngImagePlugin
 
+        from gallery.memory import map_large_blocks
+
+        map_large_blocks()
+
         # Pillow's own decompression-bomb guard follows the gallery's limit: it
         # refuses outright at twice the limit, and the gallery refuses the rest
         # itself from the header, so Pillow's warning below that is only noise.

@@ -38,7 +38,7 @@ class ImageUploadField(forms.FileField):
 class PhotoUploadForm(forms.ModelForm):
     """A new photo: the image file, with an optional title and description.
 
-    save() stores the image through Photo.save_upload, the path the API takes too.
+    save(uploader=user) stores the image through Photo.save_upload, the path the API takes too.
     """
 
     photo = ImageUploadField(label="Photo")
@@ -68,10 +68,11 @@ class PhotoUploadForm(forms.ModelForm):
                 raise forms.ValidationError(f"These bytes are already photo {existing.pk}{where}, “{existing}”.")
         return image
 
-    def save(self, commit=True):
+    def save(self, commit=True, *, uploader=None):
+        """The new photo; with commit, stored as sent by `uploader` (the request's user, who may be anonymous)."""
         photo = super().save(commit=False)
         if commit:
-            photo.save_upload(self.cleaned_data["photo"])
+            photo.save_upload(self.cleaned_data["photo"], uploader)
         return photo
 
 

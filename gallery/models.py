@@ -79,14 +79,10 @@ class PhotoManager(AllPhotosManager):
     def get_queryset(self):
         return super().get_queryset().filter(trashed_at__isnull=True)
 
-    def create_from_upload(self, image, *, title="", description="", owner=None, visibility=None):
-        """A new photo made from a DetectedImage: see Photo.save_upload."""
-        if owner is not None and not owner.is_authenticated:
-            owner = None  # Nobody owns an anonymous upload.
-        photo = self.model(
-            title=title, description=description, owner=owner, visibility=visibility or default_visibility()
-        )
-        photo.save_upload(image)
+    def create_from_upload(self, image, *, uploader, title="", description="", visibility=None):
+        """A new photo made from a DetectedImage that `uploader` sent: see Photo.save_upload."""
+        photo = self.model(title=title, description=description, visibility=visibility or default_visibility())
+        photo.save_upload(image, uploader)
         return photo
 
 
@@ -164,16 +160,17 @@ class Photo(OwnerRule, PhotoLibraryFields):
         self.title, self.description = without_bidi_controls(self.title), without_bidi_controls(self.description)
         super().save(*args, **kwargs)
 
-    def save_upload(self, image):
+    def save_upload(self, image, uploader):
         """Store a DetectedImage in S3 as this new photo's original, then insert the row and defer its processing.
 
-        The row and its job are inserted in one transaction, so neither exists without the other; the
-        renditions are the job's (gallery.jobs.photos). Leaves no object without a row. Raises DuplicatePhoto,
-        storing nothing, when the owner already has these bytes; StorageUnavailable when S3 fails and
-        DatabaseError when the database does.
+        The photo is its uploader's; nobody owns an anonymous upload. The row and its job are inserted in one
+        transaction, so neither exists without the other; the renditions are the job's (gallery.jobs.photos).
+        Leaves no object without a row. Raises DuplicatePhoto, storing nothing, when the owner already has these
+        bytes; StorageUnavailable when S3 fails and DatabaseError when the database does.
         """
         from gallery.jobs.photos import defer_processing  # gallery.jobs imports this module
 
+        self.owner = uploader if uploader.is_authenticated else None
         self.checksum = image.checksum
         if self.owner_id is not None and (existing := self.existing_duplicate()):
             raise DuplicatePhoto(existing)

@@ -158,6 +158,6 @@ class PhotoUploadSerializer(PhotoSerializer):
             validated_data["photo"],
             title=validated_data.get("title", ""),
             description=validated_data.get("description", ""),
-            owner=validated_data.get("owner"),
+            uploader=validated_data["uploader"],
             visibility=validated_data.get("visibility"),
         )

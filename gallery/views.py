@@ -112,9 +112,8 @@ def upload(request):
     form = PhotoUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return render_upload_page(request, form)
-    form.instance.owner = request.user if request.user.is_authenticated else None
     try:
-        photo = form.save()
+        photo = form.save(uploader=request.user)
     except StorageUnavailable as error:
         form.add_error(None, str(error))
         return render_upload_page(request, form, status=503)

@@ -78,7 +78,7 @@ def make_photo(session_id, upload):
             if session is None or session.state != UploadState.VERIFYING:
                 return  # its owner was deleted meanwhile
             try:
-                photo = upload.save(owner=session.owner)
+                photo = upload.save(uploader=session.owner)
             except DuplicatePhoto as duplicate:
                 session.photo, session.duplicate = duplicate.photo, True
             else:

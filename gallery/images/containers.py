@@ -1,6 +1,9 @@
-"""Walking the containers of the accepted formats: JPEG segments, PNG chunks, RIFF chunks, ISOBMFF boxes and items.
+"""Walking the containers of the accepted formats: JPEG segments, PNG chunks, GIF blocks and RIFF chunks (WebP);
+gallery.images.isobmff walks HEIC's and AVIF's boxes.
 
-Shared by the decode limits (how many scans a JPEG has) and the location stripping (which blocks to rewrite).
+Shared by the limits (how much metadata an image carries, how many scans a JPEG has) and the location stripping
+(which blocks to rewrite). The bytes are a stranger's: every length, count and offset is checked against the data
+before it is used, and one that contradicts it raises MalformedContainer.
 Hand-written: no maintained Python package walks all of them without decoding or rewriting the whole file.
 """
 
@@ -8,6 +11,10 @@ import mmap
 import re
 import struct
 from contextlib import contextmanager
+
+
+class MalformedContainer(ValueError):
+    """A container whose lengths, counts or offsets contradict its data: the upload is refused."""
 
 
 @contextmanager
@@ -24,6 +31,23 @@ def file_contents(file):
         yield data
 
 
+def image_container(data):
+    """The container format these bytes start with, by the signatures Pillow and libheif go by; None for others."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[4:8] == b"ftyp":
+        return "ISOBMFF"
+    return None
+
+
+# What EXIF starts with in a JPEG's APP1 segment, and often in the other containers too.
+EXIF_PREFIX = b"Exif\x00\x00"
 # A marker in JPEG data: 0xFF then anything but stuffing (0x00), a restart marker or a fill byte.
 JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 JPEG_STANDALONE = {0x01, 0xD8, 0xD9}
@@ -31,7 +55,10 @@ JPEG_SOS, JPEG_EOI = 0xDA, 0xD9
 
 
 def jpeg_segments(data, whole=False):
-    """Yield (marker, start, end) for a JPEG's segments up to its first scan, or with whole=True to its end (EOI)."""
+    """Yield (marker, start, end) for a JPEG's segments up to its first scan, or with whole=True to its end (EOI).
+
+    Like Pillow and libjpeg, bytes between segments that are no marker are skipped.
+    """
     position = 2  # after SOI
     while position < len(data):
         match = JPEG_MARKER.search(data, position)
@@ -39,117 +66,91 @@ def jpeg_segments(data, whole=False):
             return
         start = match.start()
         marker = data[start + 1]
-        end = start + 2 if marker in JPEG_STANDALONE else start + 2 + struct.unpack_from(">H", data, start + 2)[0]
+        end = start + 2
+        if marker not in JPEG_STANDALONE:
+            if start + 4 > len(data):
+                raise MalformedContainer("JPEG segment cut off")
+            length = struct.unpack_from(">H", data, start + 2)[0]
+            end += length
+            if length < 2 or end > len(data):
+                raise MalformedContainer(f"JPEG segment 0x{marker:02X} of {length} bytes does not fit")
         yield marker, start, end
         if marker == JPEG_EOI or (marker == JPEG_SOS and not whole):
             return
         position = end
 
 
+PNG_SIGNATURE_LENGTH = 8
+
+
 def png_chunks(data):
-    """Yield (type, start, end) for a PNG's chunks, each from its length field to the end of its CRC."""
-    position = 8
-    while position + 8 <= len(data):
+    """Yield (type, start, end) for a PNG's chunks, each from its length field to the end of its CRC, up to IEND."""
+    position = PNG_SIGNATURE_LENGTH
+    while position < len(data):
+        if position + 12 > len(data):
+            raise MalformedContainer("PNG chunk cut off")
         length, kind = struct.unpack_from(">I4s", data, position)
         end = position + 12 + length
+        if length > 0x7FFFFFFF or end > len(data):
+            raise MalformedContainer(f"PNG chunk {kind!r} of {length} bytes does not fit")
         yield kind, position, end
         if kind == b"IEND":
             return
         position = end
 
 
+def gif_extension_blocks(data):
+    """Yield (label, start, end) for each data sub-block of the extensions before a GIF's first image.
+
+    The header, screen descriptor and colour table are skipped; like Pillow, so is any byte that starts no block.
+    """
+    if len(data) < 13:
+        raise MalformedContainer("GIF header cut off")
+    position = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    while position < len(data):
+        introducer = data[position]
+        if introducer in b",;":  # the first image, or the trailer
+            return
+        if introducer != 0x21:
+            position += 1
+            continue
+        if position + 2 > len(data):
+            raise MalformedContainer("GIF extension cut off")
+        label, position = data[position + 1], position + 2
+        while True:
+            if position >= len(data):
+                raise MalformedContainer("GIF extension cut off")
+            length, start = data[position], position + 1
+            position = start + length
+            if length == 0:
+                break
+            if position > len(data):
+                raise MalformedContainer("GIF sub-block cut off")
+            yield label, start, position
+
+
+RIFF_HEADER_LENGTH = 12
+
+
+def riff_end(data):
+    """Where a RIFF file's data ends, by its header: what follows is no part of the image."""
+    if len(data) < RIFF_HEADER_LENGTH:
+        raise MalformedContainer("RIFF header cut off")
+    end = 8 + struct.unpack_from("<I", data, 4)[0]
+    if not RIFF_HEADER_LENGTH <= end <= len(data):
+        raise MalformedContainer(f"RIFF size of {end} bytes for a file of {len(data)}")
+    return end
+
+
 def riff_chunks(data):
     """Yield (type, start, payload length, end) for the chunks of a RIFF file (WebP), each from its type field."""
-    position = 12
-    while position + 8 <= len(data):
+    position, stop = RIFF_HEADER_LENGTH, riff_end(data)
+    while position < stop:
+        if position + 8 > stop:
+            raise MalformedContainer("RIFF chunk cut off")
         kind, length = struct.unpack_from("<4sI", data, position)
-        end = min(position + 8 + length + (length & 1), len(data))
+        if position + 8 + length > stop:
+            raise MalformedContainer(f"RIFF chunk {kind!r} of {length} bytes does not fit")
+        end = min(position + 8 + length + (length & 1), stop)  # the last chunk's padding byte may be missing
         yield kind, position, length, end
         position = end
-
-
-def isobmff_boxes(data, start, end):
-    """Yield (type, payload start, end) for the boxes of the ISO base media file format in data[start:end]."""
-    position = start
-    while position + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, position)
-        header = 8
-        if size == 1:
-            size, header = struct.unpack_from(">Q", data, position + 8)[0], 16
-        elif size == 0:
-            size = end - position
-        if size < header or position + size > end:
-            raise ValueError(f"box {kind!r} runs past its container")
-        yield kind, position + header, position + size
-        position += size
-
-
-def uint(data, position, size):
-    """The big-endian unsigned integer of `size` bytes at `position`."""
-    return int.from_bytes(data[position : position + size], "big")
-
-
-def heif_meta_box(data):
-    """(start, end) of the contents of a HEIC's or AVIF's top-level meta box, after its version and flags; or None."""
-    meta = next(((start, end) for kind, start, end in isobmff_boxes(data, 0, len(data)) if kind == b"meta"), None)
-    return None if meta is None else (meta[0] + 4, meta[1])
-
-
-def heif_metadata_items(meta_start, meta_end, data):
-    """{item id: "exif" or "xmp"} from the meta box's item information (iinf)."""
-    items = {}
-    for kind, start, end in isobmff_boxes(data, meta_start, meta_end):
-        if kind != b"iinf":
-            continue
-        first_entry = start + 4 + (2 if data[start] == 0 else 4)  # version and flags, then the entry count
-        for entry, entry_start, entry_end in isobmff_boxes(data, first_entry, end):
-            version = data[entry_start]
-            if entry != b"infe" or version < 2:
-                continue
-            id_size = 2 if version == 2 else 4
-            item_id = uint(data, entry_start + 4, id_size)
-            type_at = entry_start + 4 + id_size + 2  # after the protection index
-            item_type = bytes(data[type_at : type_at + 4])
-            # Then the item's name, and for a mime item its content type, both ending in NUL.
-            strings = bytes(data[type_at + 4 : entry_end]).split(b"\0")
-            if item_type == b"Exif":
-                items[item_id] = "exif"
-            elif item_type == b"mime" and strings[1:2] == [b"application/rdf+xml"]:
-                items[item_id] = "xmp"
-    return items
-
-
-def heif_item_extents(meta_start, meta_end, data, wanted):
-    """{item id: [(file offset, length), ...]} for the wanted items, from the meta box's item locations (iloc)."""
-    boxes = {kind: (start, end) for kind, start, end in isobmff_boxes(data, meta_start, meta_end)}
-    if b"iloc" not in boxes:
-        raise ValueError("no item locations")
-    position, _ = boxes[b"iloc"]
-    version = data[position]
-    offset_size, length_size = data[position + 4] >> 4, data[position + 4] & 15
-    base_offset_size, index_size = data[position + 5] >> 4, (data[position + 5] & 15 if version in (1, 2) else 0)
-    id_size = 4 if version == 2 else 2
-    count, position = uint(data, position + 6, id_size), position + 6 + id_size
-    extents = {}
-    for _ in range(count):
-        item_id, position = uint(data, position, id_size), position + id_size
-        method = 0
-        if version in (1, 2):
-            method, position = uint(data, position, 2) & 15, position + 2
-        base, position = uint(data, position + 2, base_offset_size), position + 2 + base_offset_size
-        extent_count, position = uint(data, position, 2), position + 2
-        item = []
-        for _ in range(extent_count):
-            position += index_size
-            offset, position = uint(data, position, offset_size), position + offset_size
-            length, position = uint(data, position, length_size), position + length_size
-            item.append((base + offset, length))
-        if item_id not in wanted:
-            continue
-        if method == 1:  # inside the meta box's idat
-            idat_start, idat_end = boxes.get(b"idat") or (0, 0)
-            item = [(idat_start + offset, length or idat_end - idat_start - offset) for offset, length in item]
-        elif method != 0:
-            raise ValueError("metadata item stored by reference")
-        extents[item_id] = [(offset, length or len(data) - offset) for offset, length in item]
-    return extents

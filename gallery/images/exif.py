@@ -9,15 +9,16 @@ by one, never an error; a field nothing usable was found for is None.
 import math
 import numbers
 import re
-import struct
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 import pillow_heif
+from django.core.exceptions import ValidationError
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from gallery.images.formats import PILLOW_FORMATS
+from gallery.images.metadata import check_metadata
 
 TAGS = ExifTags.Base
 # The longest make, model or lens name kept (cameras write a few dozen characters); anything longer is garbage.
@@ -28,8 +29,10 @@ EARLIEST_YEAR = 1826
 OFFSET_RANGE_MINUTES = (-12 * 60, 14 * 60)
 DATE = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
-# What Pillow raises on EXIF it cannot parse.
-EXIF_ERRORS = (SyntaxError, ValueError, TypeError, KeyError, IndexError, struct.error, OSError, EOFError)
+# What Pillow raises on EXIF it cannot parse: most kinds of error on crafted data (the metadata fuzz test found
+# AttributeError and IndexError besides ValueError, TypeError, KeyError, struct.error and OSError). Any is EXIF
+# that says nothing, never a refusal.
+EXIF_ERRORS = Exception
 # (date tag, its offset tag, its sub-seconds tag), in the order they are tried.
 DATE_TAGS = (
     (TAGS.DateTimeOriginal, TAGS.OffsetTimeOriginal, TAGS.SubsecTimeOriginal),
@@ -58,7 +61,15 @@ def header_exif(image):
     whose EXIF, if any, follows its pixels (Pillow would decode them all to find it; cameras do not write PNG)."""
     if image.format == "PNG" and "exif" not in image.info:
         return None
-    return image.getexif()
+    return readable_exif(image)
+
+
+def readable_exif(image):
+    """An opened Pillow image's EXIF (image.getexif()), or None when Pillow cannot read it."""
+    try:
+        return image.getexif()
+    except EXIF_ERRORS:
+        return None
 
 
 def metadata_from_exif(exif):
@@ -108,7 +119,13 @@ def metadata_from_bytes(data):
 
 
 def metadata_of_file(file):
-    """The PhotoMetadata of an image file of an accepted format, from its header alone (no pixel is decoded)."""
+    """The PhotoMetadata of an image file of an accepted format, from its header alone (no pixel is decoded); empty
+    when its container is malformed or carries more metadata than the limits allow (gallery.images.metadata), which
+    are checked before Pillow or libheif reads it."""
+    try:
+        check_metadata(file)
+    except ValidationError:
+        return PhotoMetadata()
     file.seek(0)
     try:
         try:
@@ -117,7 +134,7 @@ def metadata_of_file(file):
         except UnidentifiedImageError:
             file.seek(0)
             return metadata_from_bytes(pillow_heif.open_heif(file).info.get("exif"))
-    except (*EXIF_ERRORS, Image.DecompressionBombError, RuntimeError):
+    except EXIF_ERRORS:  # Image.DecompressionBombError and libheif's RuntimeError too
         return PhotoMetadata()
     finally:
         file.seek(0)

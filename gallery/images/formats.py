@@ -35,3 +35,10 @@ def too_many_pixels(max_pixels, width=None, height=None):
         code="too_many_pixels",
         params={"size": size, "limit": f"{max_pixels / 1_000_000:.3g}"},
     )
+
+
+def too_much_metadata(what):
+    """The error for an image whose metadata is over a limit (gallery.images.limits), saying which."""
+    return ValidationError(
+        "This image carries too much metadata: %(what)s.", code="too_much_metadata", params={"what": what}
+    )

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from gallery import images
 from gallery.jobs.queue import PHOTOS_QUEUE, RETRY, app, defer_once, will_retry
+from gallery.memory import release_freed_memory
 from gallery.models import Photo, PhotoState, rendition_key
 from gallery.storage import ConcurrentSaves, StorageUnavailable, delete_object, storage_errors
 
@@ -135,6 +136,8 @@ def run_or_give_up(context, work, give_up, subject, doing="Processing"):
             logger.warning("%s failed: %s", subject, error)
             give_up(failure_message(error))
         raise
+    finally:
+        release_freed_memory()
 
 
 def defer_processing(photo):

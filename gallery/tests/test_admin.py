@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import formats, timezone
 
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes, stored_keys, stored_photo
+from gallery.tests.support import image_bytes, stored_keys, stored_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def admin_client(client, make_user):
     return client
 
 
-def test_list_shows_preview_title_owner_size_dimensions_and_date(admin_client, alice):
+def test_list_shows_preview_title_owner_size_dimensions_and_date(admin_client, alice, bucket):
     photo = stored_photo(alice, "harbour.jpg", image_bytes("JPEG", (320, 200)))
 
     html = admin_client.get(CHANGELIST).text
@@ -32,7 +32,7 @@ def test_list_shows_preview_title_owner_size_dimensions_and_date(admin_client, a
         assert text in html
 
 
-def test_search_by_owner_and_filter_by_content_type(admin_client, alice, make_user):
+def test_search_by_owner_and_filter_by_content_type(admin_client, alice, make_user, bucket):
     stored_photo(alice, "by-alice.jpg")
     stored_photo(make_user("bob"), "by-bob.png", image_bytes("PNG"))
 
@@ -65,7 +65,7 @@ def test_adding_a_file_that_is_not_an_image_is_refused_beside_the_field(admin_cl
     assert not Photo.objects.exists() and stored_keys() == bucket
 
 
-def test_editing_changes_the_title_only(admin_client, alice):
+def test_editing_changes_the_title_only(admin_client, alice, bucket):
     photo = stored_photo(alice, "before.jpg")
 
     admin_client.post(f"{CHANGELIST}{photo.pk}/change/", {"title": "After", "description": "Edited"})
@@ -76,7 +76,7 @@ def test_editing_changes_the_title_only(admin_client, alice):
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(GALLERY_TRASH_DAYS=0)  # deleting is final (test_library_pages.py has the admin's trash)
-def test_delete_and_bulk_delete_remove_the_objects(admin_client, alice):
+def test_delete_and_bulk_delete_remove_the_objects(admin_client, alice, bucket):
     photos = [stored_photo(alice, f"p{n}.jpg") for n in range(3)]
 
     admin_client.post(f"{CHANGELIST}{photos[0].pk}/delete/", {"post": "yes"})

@@ -10,13 +10,13 @@ from django.core.files.storage import default_storage
 
 from gallery.albums.models import Album, AlbumPhoto
 from gallery.models import Photo
-from gallery.tests.conftest import album_of, image_bytes, stored_photo
+from gallery.tests.support import album_of, image_bytes, stored_photo
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def photos(alice):
+def photos(alice, bucket):
     return [stored_photo(alice, f"p{n}.jpg", image_bytes(size=(40 + n, 30), color=(n * 40, 90, 20))) for n in range(4)]
 
 

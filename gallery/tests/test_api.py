@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.conftest import (
+from gallery.tests.support import (
     distinct_image_bytes,
     image_bytes,
     processed_photo,
@@ -240,7 +240,7 @@ def test_put_is_not_offered(api, photo):
     assert api.put(f"/api/photos/{photo.pk}", {"title": "x"}, format="json").status_code == 405
 
 
-def test_session_login_needs_csrf_token(alice):
+def test_session_login_needs_csrf_token(alice, bucket):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(alice)
     file = io.BytesIO(image_bytes())
@@ -256,7 +256,7 @@ def test_session_login_needs_csrf_token(alice):
     assert accepted.status_code == 201
 
 
-def test_token_command_prints_a_working_token(alice, capsys):
+def test_token_command_prints_a_working_token(alice, capsys, bucket):
     call_command("drf_create_token", "alice")
     token = re.search(r"token (\w+) for user alice", capsys.readouterr().out).group(1)
 

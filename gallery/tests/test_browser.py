@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from gallery.models import Photo
-from gallery.tests.conftest import heic_bytes, image_bytes, storages_with, stored_keys, stored_photo, wait_until
+from gallery.tests.support import heic_bytes, image_bytes, storages_with, stored_keys, stored_photo, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -42,8 +42,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def site(live_server, settings):
-    """The live server's URL. It serves static files from the source folders, so without the manifest's hashes.
+def site(live_server, settings, bucket):
+    """The live server's URL; the test's new objects are deleted after it. It serves static files from the source
+    folders, so without the manifest's hashes.
 
     Its upload page posts each file to /api/photos, as with GALLERY_DIRECT_UPLOADS=false (or a bucket that refuses
     the site's origin); test_browser_direct_uploads.py drives direct uploads.

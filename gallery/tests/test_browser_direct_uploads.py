@@ -16,11 +16,12 @@ from gallery.direct_uploads.models import UploadSession
 from gallery.direct_uploads.sessions import MIN_PART_SIZE
 from gallery.models import Photo
 from gallery.tests import test_browser
-from gallery.tests.conftest import image_bytes, stored_keys
-from gallery.tests.direct_upload_client import MB, incoming
+from gallery.tests.support.corpus import noise_png
+from gallery.tests.support.direct_uploads import MB, incoming
+from gallery.tests.support.images import image_bytes
+from gallery.tests.support.storage import stored_keys
 from gallery.tests.test_browser import SCREENSHOTS, log_in, noisy_jpeg, server_thumbnail
 from gallery.tests.test_direct_upload_bucket import bucket_rules_restored  # noqa: F401 (an autouse fixture)
-from gallery.tests.test_hostile import noise_png
 
 # test_browser.py's fixtures: Debian's Chromium, the page's problems.
 browser_type_launch_args = test_browser.browser_type_launch_args

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from gallery.tests import test_browser
-from gallery.tests.conftest import image_bytes, stored_photo
+from gallery.tests.support import image_bytes, stored_photo
 
 # test_browser.py's fixtures: Debian's Chromium, the live server.
 browser_type_launch_args = test_browser.browser_type_launch_args

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from gallery.albums.models import Album
 from gallery.tests import test_browser
-from gallery.tests.conftest import image_bytes, stored_photo
+from gallery.tests.support import image_bytes, stored_photo
 from gallery.tests.test_browser import SCREENSHOTS, log_in, shown_image, watch
 
 # test_browser.py's fixtures: Debian's Chromium, the live server, the page's problems.

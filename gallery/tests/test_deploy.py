@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from gallery.tests.conftest import (
+from gallery.tests.support import (
     current_database_url,
     image_bytes,
     procfile_line,

@@ -20,7 +20,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from gallery.tests.conftest import current_database_url, free_port, image_bytes, upload_over_http
+from gallery.tests.support import current_database_url, free_port, image_bytes, upload_over_http
 
 BASE_DIR = Path(settings.BASE_DIR)
 PASSWORD = "correct horse battery"

@@ -12,8 +12,9 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
 from gallery.direct_uploads import bucket
-from gallery.tests.conftest import image_bytes, run_django
-from gallery.tests.direct_upload_client import nothing_left_in_incoming, start  # noqa: F401 (an autouse fixture)
+from gallery.tests.support.direct_uploads import nothing_left_in_incoming, start  # noqa: F401 (an autouse fixture)
+from gallery.tests.support.images import image_bytes
+from gallery.tests.support.processes import run_django
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from gallery.images import DECODE_BUDGET_BYTES
-from gallery.tests.conftest import wait_until
+from gallery.tests.support.processes import wait_until
 from scripts.direct_upload import upload, wait_until_ended
 
 pytestmark = pytest.mark.slow

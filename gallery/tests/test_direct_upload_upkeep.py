@@ -17,8 +17,8 @@ from gallery.direct_uploads.jobs import clean_up_uploads
 from gallery.direct_uploads.models import UploadSession, UploadState
 from gallery.direct_uploads.sessions import MIN_PART_SIZE
 from gallery.tests import test_reconcile
-from gallery.tests.conftest import image_bytes, wait_until
-from gallery.tests.direct_upload_client import (
+from gallery.tests.support.corpus import noise_png
+from gallery.tests.support.direct_uploads import (
     MB,
     incoming,
     nothing_left_in_incoming,  # noqa: F401 (an autouse fixture)
@@ -27,7 +27,8 @@ from gallery.tests.direct_upload_client import (
     put_part,
     start,
 )
-from gallery.tests.test_hostile import noise_png
+from gallery.tests.support.images import image_bytes
+from gallery.tests.support.processes import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,8 +15,8 @@ from gallery.direct_uploads.models import UploadState
 from gallery.direct_uploads.sessions import HEADER_BYTES, MIN_PART_SIZE
 from gallery.images import GRID
 from gallery.models import Photo, PhotoState, rendition_key
-from gallery.tests.conftest import heic_bytes, image_bytes, photo_exif, png_chunk, stored_keys, wait_until
-from gallery.tests.direct_upload_client import (
+from gallery.tests.support.corpus import noise_png, saved
+from gallery.tests.support.direct_uploads import (
     MB,
     complete,
     direct_upload,
@@ -29,7 +29,9 @@ from gallery.tests.direct_upload_client import (
     sign,
     start,
 )
-from gallery.tests.test_hostile import noise_png, saved
+from gallery.tests.support.images import heic_bytes, image_bytes, photo_exif, png_chunk
+from gallery.tests.support.processes import wait_until
+from gallery.tests.support.storage import stored_keys
 from gallery.tests.test_jobs import INVALID_IMAGE, broken_png
 
 pytestmark = pytest.mark.django_db(transaction=True)

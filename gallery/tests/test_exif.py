@@ -12,7 +12,7 @@ from PIL.TiffImagePlugin import IFDRational
 from gallery.images import PhotoMetadata, metadata_of_file
 from gallery.images.exif import metadata_from_bytes
 from gallery.models import Photo
-from gallery.tests.conftest import heic_bytes
+from gallery.tests.support import heic_bytes
 
 TAGS = ExifTags.Base
 CAMERA = {TAGS.Make: "Canon", TAGS.Model: "Canon EOS R6"}

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
-from gallery.tests.conftest import current_database_url, run_django, stored_photo
+from gallery.tests.support import current_database_url, run_django, stored_photo
 from photosite.wsgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,7 +57,7 @@ def call(method, path, body=b"", content_type=None, query="", **headers):
 
 
 @pytest.fixture
-def photo(alice):
+def photo(alice, bucket):
     return stored_photo(alice)
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from gallery.tests.conftest import distinct_image_bytes, image_bytes, wait_until
+from gallery.tests.support import distinct_image_bytes, image_bytes, wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -1,114 +1,26 @@
-"""Hostile files, made here rather than committed: each gets a JSON 400/413, or is stored safely; never a 500."""
+"""Hostile files and requests: each gets a JSON 400/413, or is stored safely; never a 500.
 
-import io
+The files are the corpus of gallery.tests.support.corpus; test_memory_budget.py sends them to gunicorn as deployed.
+"""
+
 import json
-import os
 import re
 import socket
-import struct
-import zlib
-from pathlib import Path
 
 import pytest
 import requests
-from django.conf import settings
 from PIL import Image
 from rest_framework.authtoken.models import Token
 
-from gallery.images import AVIF_BYTES_PER_PIXEL, DECODE_BUDGET_BYTES, HEIF_BYTES_PER_PIXEL, WEBP_BYTES_PER_PIXEL
+from gallery.images import DECODE_BUDGET_BYTES
 from gallery.models import Photo
-from gallery.tests.conftest import heic_bytes, image_bytes, photo_exif, png_chunk, running_gunicorn, stored_keys
+from gallery.tests.support import (
+    image_bytes,
+    stored_keys,
+)
+from gallery.tests.support.corpus import CORPUS, noise, saved, sized
 
 KEY_PATTERN = re.compile(r"photos/[0-9a-f]{32}\.(jpg|png|gif|webp|avif|heic)")
-HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
-MAX_WORKER_RSS_KB = 300 * 1024
-
-
-def saved(image, image_format, **options):
-    buffer = io.BytesIO()
-    image.save(buffer, image_format, **options)
-    return buffer.getvalue()
-
-
-def noise(mode="RGB", size=(320, 240)):
-    """A photo-like image whose every byte matters, so that truncating it cuts into the pixels."""
-    return Image.effect_noise(size, 60).convert(mode)
-
-
-def gif_with_frames(count):
-    """An animated 1 x 1 GIF of `count` frames, written by hand in 20 bytes a frame."""
-    screen = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
-    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
-    # A graphic control extension (10 ms), an image descriptor and its LZW data: clear, pixel 0, end.
-    frame = (
-        b"\x21\xf9\x04\x00\x01\x00\x00\x00" + b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
-    )
-    return screen + loop + frame * count + b"\x3b"
-
-
-def truncated(content):
-    return content[: len(content) // 2]
-
-
-def png_rows(width, height, color_type, channels):
-    """A well-formed PNG of black pixels, compressed row by row without building the image in memory."""
-    compressor, row = zlib.compressobj(9), b"\0" * (1 + width * channels)
-    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", data) + png_chunk(b"IEND", b"")
-
-
-def noise_png(max_bytes, width=2048):
-    """An RGB PNG of random pixels (so it does not compress) a little under max_bytes long."""
-    rows = (max_bytes - 200_000) // (1 + 3 * width)
-    compressor = zlib.compressobj(1)
-    data = b"".join(compressor.compress(b"\0" + os.urandom(3 * width)) for _ in range(rows)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, rows, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", data) + png_chunk(b"IEND", b"")
-
-
-def sized(pixels, ratio=4 / 3):
-    """The largest width x height of about this ratio within `pixels`."""
-    width = int((pixels * ratio) ** 0.5)
-    return width, pixels // width
-
-
-# name: (a function making the content, the status it gets, the stored Content-Type when accepted)
-CORPUS = {
-    "jpeg-html-polyglot": (lambda: jpeg_html_polyglot(), 201, "image/jpeg"),
-    "gif-with-script": (lambda: image_bytes("GIF") + b"<script>alert(1)</script>", 201, "image/gif"),
-    "png-1mb-text": (lambda: png_with_chunk(b"tEXt", b"Comment\0" + b"x" * 1_000_000), 201, "image/png"),
-    "png-5mb-text": (lambda: png_with_chunk(b"tEXt", b"Comment\0" + b"x" * 5_000_000), 400, None),
-    "png-ztxt-bomb": (lambda: png_with_chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"a" * 50_000_000)), 400, None),
-    "png-iccp-bomb": (lambda: png_with_chunk(b"iCCP", b"icc\0\0" + zlib.compress(b"\0" * 50_000_000)), 400, None),
-    "gif-10000-frames": (lambda: gif_with_frames(10_000), 201, "image/gif"),
-    "cmyk-jpeg": (lambda: saved(Image.new("CMYK", (64, 48), (0, 60, 120, 10)), "JPEG"), 201, "image/jpeg"),
-    "16-bit-png": (lambda: saved(Image.new("I;16", (64, 48), 40_000), "PNG"), 201, "image/png"),
-    "palette-png-transparency": (lambda: saved(Image.new("P", (64, 48), 1), "PNG", transparency=1), 201, "image/png"),
-    "truncated-jpeg": (lambda: truncated(saved(noise(), "JPEG")), 400, None),
-    "truncated-png": (lambda: truncated(saved(noise(), "PNG")), 400, None),
-    "truncated-gif": (lambda: truncated(saved(noise("L"), "GIF")), 400, None),
-    "truncated-webp": (lambda: truncated(saved(noise(), "WEBP")), 400, None),
-    "exif-orientation-gps": (lambda: saved(noise(), "JPEG", exif=photo_exif()), 201, "image/jpeg"),
-    "webp-over-its-memory-limit": (
-        lambda: saved(Image.new("RGB", sized(WEBP_PIXEL_LIMIT + 10_000)), "WEBP"),
-        400,
-        None,
-    ),
-}
-WEBP_PIXEL_LIMIT = DECODE_BUDGET_BYTES // WEBP_BYTES_PER_PIXEL
-
-
-def jpeg_html_polyglot():
-    """A JPEG whose first bytes after SOI are an HTML page (in a comment segment), with HTML after its end too."""
-    jpeg = image_bytes()
-    return jpeg[:2] + b"\xff\xfe" + struct.pack(">H", len(HTML) + 2) + HTML + jpeg[2:] + HTML
-
-
-def png_with_chunk(kind, data):
-    """A small PNG with one more chunk right after IHDR (8 bytes of signature, 25 of IHDR)."""
-    png = image_bytes("PNG")
-    return png[:33] + png_chunk(kind, data) + png[33:]
 
 
 def assert_refused_and_nothing_written(response, bucket, status=400):
@@ -168,71 +80,6 @@ def test_client_file_name_never_reaches_the_key_and_makes_a_clean_title(upload, 
     assert ".." not in photo.title
 
 
-def largest_allowed():
-    """The biggest images and upload each limit lets through: what a worker's memory must hold."""
-    max_pixels = settings.GALLERY_MAX_PIXELS
-    return {
-        "jpeg-largest-baseline": saved(Image.new("L", sized(max_pixels)), "JPEG"),
-        "jpeg-largest-progressive-444": saved(
-            Image.new("RGB", sized(DECODE_BUDGET_BYTES // 7)), "JPEG", progressive=True, subsampling=0
-        ),
-        "jpeg-largest-progressive-cmyk": saved(
-            Image.new("CMYK", sized(DECODE_BUDGET_BYTES // 9)), "JPEG", progressive=True
-        ),
-        "png-largest-rgba": png_rows(*sized(DECODE_BUDGET_BYTES // 4), color_type=6, channels=4),
-        "png-largest-grey": png_rows(*sized(max_pixels), color_type=0, channels=1),
-        "webp-largest": saved(Image.new("RGB", sized(WEBP_PIXEL_LIMIT)), "WEBP"),
-        "avif-largest": saved(
-            Image.new("RGB", sized(int(DECODE_BUDGET_BYTES // AVIF_BYTES_PER_PIXEL))), "AVIF", speed=10
-        ),
-        "heic-largest": heic_bytes(
-            Image.new("RGB", sized(int(DECODE_BUDGET_BYTES // HEIF_BYTES_PER_PIXEL)), (9, 99, 199))
-        ),
-        "largest-upload": noise_png(settings.GALLERY_MAX_UPLOAD_MB * 1024 * 1024),
-    }
-
-
-@pytest.fixture(scope="module")
-def hostile_server(django_db_setup):
-    """gunicorn as deployed, on its own, so that its workers' peak memory is this module's alone."""
-    with running_gunicorn() as (base, process):
-        yield base, process
-
-
-def worker_pids(master):
-    return [int(pid) for pid in Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()]
-
-
-def peak_rss_kb(pid):
-    """A process's peak resident memory (VmHWM), in kB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1))
-
-
-@pytest.mark.server
-@pytest.mark.django_db(transaction=True)
-def test_workers_stay_under_300_mb_through_the_corpus(hostile_server, alice):
-    base, master = hostile_server
-    workers = worker_pids(master)
-    headers = {"Authorization": f"Token {Token.objects.create(user=alice).key}"}
-    largest = largest_allowed()
-    assert 0 < settings.GALLERY_MAX_UPLOAD_MB * 1024 * 1024 - len(largest["largest-upload"]) < 300_000
-    files = {name: make() for name, (make, _, _) in CORPUS.items()} | largest
-
-    statuses = {}
-    for name, content in files.items():
-        response = requests.post(f"{base}/api/photos", headers=headers, files={"photo": (name, content)}, timeout=120)
-        statuses[name] = response.status_code
-        assert response.headers["Content-Type"] == "application/json", (name, response.text[:300])
-
-    expected = {name: status for name, (_, status, _) in CORPUS.items()} | dict.fromkeys(largest, 201)
-    assert statuses == expected
-    assert worker_pids(master) == workers, "no worker died or was replaced"
-    peaks = {pid: peak_rss_kb(pid) for pid in workers}
-    print(f"peak worker RSS (kB): {peaks}; corpus of {len(files)} files, {sum(map(len, files.values()))} bytes")
-    assert max(peaks.values()) < MAX_WORKER_RSS_KB, peaks
-
-
 BOUNDARY = "photositeboundary"
 
 
@@ -280,10 +127,10 @@ def token(alice):
 
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
-def test_two_photo_fields_are_refused(hostile_server, token, bucket):
+def test_two_photo_fields_are_refused(server, token, bucket):
     body = multipart(("photo", "a.jpg", image_bytes()), ("photo", "b.png", image_bytes("PNG")))
 
-    status, head, content = raw_post(hostile_server[0], token, body)
+    status, head, content = raw_post(server, token, body)
 
     assert status == 400 and b"application/json" in head
     assert json.loads(content) == {"photo": ["Send one file in this field, not several."]}
@@ -292,10 +139,10 @@ def test_two_photo_fields_are_refused(hostile_server, token, bucket):
 
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
-def test_wrong_boundary_is_refused(hostile_server, token, bucket):
+def test_wrong_boundary_is_refused(server, token, bucket):
     body = multipart(("photo", "a.jpg", image_bytes()), boundary="notthisone")
 
-    status, head, content = raw_post(hostile_server[0], token, body)
+    status, head, content = raw_post(server, token, body)
 
     assert status == 400 and b"application/json" in head
     assert json.loads(content) == {"photo": ["No file was submitted."]}
@@ -304,11 +151,11 @@ def test_wrong_boundary_is_refused(hostile_server, token, bucket):
 
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
-def test_content_length_shorter_than_the_body_is_refused(hostile_server, token, bucket):
+def test_content_length_shorter_than_the_body_is_refused(server, token, bucket):
     """The server reads only what Content-Length announces: the image arrives cut off."""
     body = multipart(("photo", "a.jpg", saved(noise(), "JPEG")))
 
-    status, head, content = raw_post(hostile_server[0], token, body, content_length=len(body) - 2000)
+    status, head, content = raw_post(server, token, body, content_length=len(body) - 2000)
 
     assert status == 400 and b"application/json" in head, content
     assert json.loads(content)["photo"]
@@ -317,7 +164,7 @@ def test_content_length_shorter_than_the_body_is_refused(hostile_server, token, 
 
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
-def test_content_length_longer_than_the_body_does_not_hang_the_worker(hostile_server, token):
+def test_content_length_longer_than_the_body_does_not_hang_the_worker(server, token, bucket):
     """The body ends early (the client half-closes): the worker answers at once rather than waiting for ever.
 
     Its multipart end marker did arrive, so nothing of the image is missing: it is stored, byte for byte.
@@ -325,8 +172,8 @@ def test_content_length_longer_than_the_body_does_not_hang_the_worker(hostile_se
     image = saved(noise(), "JPEG")
     body = multipart(("photo", "a.jpg", image))
 
-    status, _, content = raw_post(hostile_server[0], token, body, content_length=len(body) + 2000)
+    status, _, content = raw_post(server, token, body, content_length=len(body) + 2000)
 
     assert status == 201, content
     assert requests.get(json.loads(content)["photo_url"], timeout=10).content == image
-    assert requests.get(f"{hostile_server[0]}/healthz", timeout=10).status_code == 200
+    assert requests.get(f"{server}/healthz", timeout=10).status_code == 200

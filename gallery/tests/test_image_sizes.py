@@ -18,9 +18,10 @@ from django.core.management import call_command
 from gallery.layout import aspect_ratio_css, class_ratio
 from gallery.models import Photo, PhotoState, rendition_key
 from gallery.shares.models import ShareLink
-from gallery.tests.conftest import album_of, image_bytes, stored_photo, wait_until
+from gallery.tests.support import album_of, image_bytes, stored_photo, wait_until
 
-pytestmark = pytest.mark.django_db
+# Nearly every test here stores photos: the bucket fixture deletes them after each.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("bucket")]
 
 PHOTO_SIZES = "(min-width: 960px) min(calc(100vw - 28rem), 832px), 94vw"
 

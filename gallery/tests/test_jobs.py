@@ -13,7 +13,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from gallery.jobs.photos import PROCESS_PHOTO_TASK, defer_processing, mark_failed, process_photo
 from gallery.models import Photo, PhotoState, new_photo_key, rendition_key
-from gallery.tests.conftest import image_bytes, png_chunk, stored_keys, stored_photo, wait_until
+from gallery.tests.support import image_bytes, png_chunk, stored_keys, stored_photo, wait_until
 
 INVALID_IMAGE = "Upload a valid image: JPEG, PNG, GIF, WebP, HEIC or AVIF. This file is not one, or it is damaged."
 
@@ -187,7 +187,7 @@ def test_a_photo_whose_original_is_missing_ends_failed(worker, alice):
     assert finished(photo.pk).processing_error == "The original photos/gone.jpg is not in the bucket."
 
 
-def test_processing_records_the_upright_size_of_an_older_photo(alice, db):
+def test_processing_records_the_upright_size_of_an_older_photo(alice, db, bucket):
     """Rows stored before renditions existed have the size before EXIF's orientation; the job corrects it."""
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 8

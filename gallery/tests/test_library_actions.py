@@ -13,7 +13,7 @@ from PIL import Image
 from gallery.library.duplicates import DuplicatePhoto
 from gallery.library.trash import purge_expired
 from gallery.models import Photo
-from gallery.tests.conftest import distinct_image_bytes, image_bytes, photo_exif, stored_keys, stored_photo
+from gallery.tests.support import distinct_image_bytes, image_bytes, photo_exif, stored_keys, stored_photo
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from gallery.models import Photo
-from gallery.tests.conftest import stored_photo
+from gallery.tests.support import stored_photo
 
-pytestmark = pytest.mark.django_db
+# Nearly every test here stores photos: the bucket fixture deletes them after each.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("bucket")]
 
 # Each bulk action, and the model permission staff need for it on others' photos.
 BULK_ACTIONS = {

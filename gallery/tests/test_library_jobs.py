@@ -13,7 +13,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from gallery.jobs.library import EXTRACT_METADATA_TASK
 from gallery.library.backfill import Outcome, extract_metadata
 from gallery.models import Photo
-from gallery.tests.conftest import (
+from gallery.tests.support import (
     current_database_url,
     photo_exif,
     start_worker,

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from gallery.models import Photo
-from gallery.tests.conftest import distinct_image_bytes
+from gallery.tests.support import distinct_image_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,10 @@ from PIL.TiffImagePlugin import IFDRational
 
 from gallery.library.backfill import Outcome, extract_metadata
 from gallery.models import Photo
-from gallery.tests.conftest import album_of, distinct_image_bytes, stored_keys, stored_photo
+from gallery.tests.support import album_of, distinct_image_bytes, stored_keys, stored_photo
 
-pytestmark = pytest.mark.django_db
+# Nearly every test here stores photos: the bucket fixture deletes them after each.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("bucket")]
 
 
 def camera_jpeg(colour=(1, 2, 3)):

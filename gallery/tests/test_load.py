@@ -15,7 +15,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from gallery.tests.conftest import image_bytes, start_gunicorn, stop_gunicorn, wait_until
+from gallery.tests.support import image_bytes, start_gunicorn, stop_gunicorn, wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,9 @@ from django.test import override_settings
 from PIL import ExifTags, Image
 
 from gallery.models import Photo
-from gallery.tests.conftest import heic_bytes, photo_exif
+from gallery.tests.support import heic_bytes, photo_exif
+from gallery.tests.support.malformed import exif_tag_retyped
+from gallery.tests.support.seeds import with_metadata
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +134,24 @@ def test_heic_and_avif_lose_their_location_in_place(upload, image_format):
     assert not exif.get_ifd(ExifTags.IFD.GPSInfo)
     assert (exif[ExifTags.Base.Make], exif[ExifTags.Base.Model]) == ("Phonemaker", "Phone 12")
     assert exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] == "2024:07:14 18:30:05"
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP", "HEIF"])
+def test_exif_that_cannot_be_written_back_is_dropped_whole(upload, image_format):
+    """One byte changes the Make tag's type from ASCII to RATIONAL: Pillow still reads the image, but cannot write
+    that EXIF again without its GPS, so none of it is kept (a HEIC's is blanked in place). An AVIF gets 400:
+    Pillow's AVIF plugin cannot open it (gallery.tests.support.malformed)."""
+    content = exif_tag_retyped(with_metadata(image_format))
+
+    response = upload(content, name="IMG_0001.bin")
+
+    assert response.status_code == 201, response.content
+    stored = fetched(response.json()).content
+    if image_format == "HEIF":
+        assert len(stored) == len(content)
+        exif = Image.Exif()
+        exif.load(pillow_heif.open_heif(io.BytesIO(stored)).info["exif"])
+    else:
+        exif = Image.open(io.BytesIO(stored)).getexif()
+    assert not exif and not exif.get_ifd(ExifTags.IFD.GPSInfo)
+    assert b"GPSLatitude" not in stored, "nor the XMP copy of the position"

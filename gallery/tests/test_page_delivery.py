@@ -7,9 +7,10 @@ import re
 import pytest
 
 from gallery.shares.models import ShareLink
-from gallery.tests.conftest import album_of, stored_photo
+from gallery.tests.support import album_of, stored_photo
 
-pytestmark = pytest.mark.django_db
+# Nearly every test here stores photos: the bucket fixture deletes them after each.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("bucket")]
 
 GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}
 

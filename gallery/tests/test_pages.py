@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from gallery.jobs.photos import mark_failed
 from gallery.models import Photo, rendition_key
-from gallery.tests.conftest import image_bytes, run_django_without_database, storages_with, stored_keys, stored_photo
+from gallery.tests.support import image_bytes, run_django_without_database, storages_with, stored_keys, stored_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_empty_gallery_points_to_the_upload_page(logged_in):
     assert 'href="/upload/"' in response.text
 
 
-def test_gallery_shows_thumbnails_newest_first_offering_the_grid_size(client, alice):
+def test_gallery_shows_thumbnails_newest_first_offering_the_grid_size(client, alice, bucket):
     photos = [stored_photo(alice, f"photo {n}.jpg", image_bytes("JPEG", (1000 + 2 * n, 500 + n))) for n in range(7)]
 
     html = client.get("/").text
@@ -54,7 +54,7 @@ def test_gallery_shows_thumbnails_newest_first_offering_the_grid_size(client, al
     assert not any('loading="lazy"' in image for image in images)
 
 
-def test_photos_not_yet_processed_or_failed_get_a_tile_of_their_own(client, alice):
+def test_photos_not_yet_processed_or_failed_get_a_tile_of_their_own(client, alice, bucket):
     ready = stored_photo(alice, "ready.jpg")
     processing = stored_photo(alice, "processing.jpg", processed=False)
     failed = stored_photo(alice, "failed.jpg", processed=False)
@@ -76,7 +76,7 @@ def test_photos_not_yet_processed_or_failed_get_a_tile_of_their_own(client, alic
     assert processing.image.name in processing_page, "the original is there as always"
 
 
-def test_gallery_pages_use_the_apis_cursor(client, alice):
+def test_gallery_pages_use_the_apis_cursor(client, alice, bucket):
     titles = [stored_photo(alice, f"p{n}.jpg").title for n in range(3)]
 
     first = client.get("/?limit=2")
@@ -88,7 +88,7 @@ def test_gallery_pages_use_the_apis_cursor(client, alice):
     assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
 
 
-def test_gallery_runs_the_same_queries_whatever_the_page_size(client, alice, django_assert_num_queries):
+def test_gallery_runs_the_same_queries_whatever_the_page_size(client, alice, django_assert_num_queries, bucket):
     for n in range(6):
         stored_photo(alice, f"p{n}.jpg")
     client.force_login(alice)
@@ -106,7 +106,7 @@ def test_a_bad_cursor_is_a_404_in_the_sites_style(client):
     assert "There’s nothing here" in response.text and 'href="/"' in response.text
 
 
-def test_photo_page_shows_the_photo_and_what_is_known_about_it(client, alice):
+def test_photo_page_shows_the_photo_and_what_is_known_about_it(client, alice, bucket):
     photo = stored_photo(alice, "lake.jpg", image_bytes("JPEG", (640, 480)), description="Calm\nwater")
 
     html = client.get(f"/photos/{photo.pk}/").text
@@ -127,7 +127,7 @@ def test_unknown_photo_is_a_404_in_the_sites_style(client):
     assert "There’s nothing here" in response.text and "Traceback" not in response.text
 
 
-def test_owner_edits_title_and_description(logged_in, alice):
+def test_owner_edits_title_and_description(logged_in, alice, bucket):
     photo = stored_photo(alice)
 
     response = logged_in.post(f"/photos/{photo.pk}/", {"title": "New title", "description": "New words"}, follow=True)
@@ -137,7 +137,7 @@ def test_owner_edits_title_and_description(logged_in, alice):
     assert "Your changes are saved." in response.text
 
 
-def test_edit_errors_are_shown_beside_the_field(logged_in, alice):
+def test_edit_errors_are_shown_beside_the_field(logged_in, alice, bucket):
     photo = stored_photo(alice, "kept.jpg")
 
     response = logged_in.post(f"/photos/{photo.pk}/", {"title": "x" * 201, "description": ""})
@@ -168,7 +168,7 @@ def test_only_the_owner_may_edit_or_delete(client, alice, make_user, bucket, who
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(GALLERY_TRASH_DAYS=0)  # deleting is final (test_library_pages.py has the trash)
-def test_delete_asks_first_then_removes_row_and_object(client, alice):
+def test_delete_asks_first_then_removes_row_and_object(client, alice, bucket):
     photo = stored_photo(alice, "going.jpg")
     client.force_login(alice)
 
@@ -249,7 +249,7 @@ def test_anonymous_visitor_is_sent_to_log_in_and_cannot_post(client, bucket):
     assert 'href="/upload/"' not in gallery.replace("next=/upload/", "")
 
 
-def test_anonymous_uploads_when_the_site_allows_them(client, settings):
+def test_anonymous_uploads_when_the_site_allows_them(client, settings, bucket):
     settings.GALLERY_ALLOW_ANONYMOUS_UPLOADS = True
 
     client.post("/upload/", {"photo": photo_file()})
@@ -338,7 +338,7 @@ def test_the_upload_page_refuses_two_files_in_the_field(logged_in, bucket):
 BIDI = "\u202eevil\u202c \u2067isolated\u2069 \u202aembedded\u202c \u202doverride\u202c"
 
 
-def test_typed_titles_and_descriptions_lose_bidirectional_controls(logged_in, alice):
+def test_typed_titles_and_descriptions_lose_bidirectional_controls(logged_in, alice, bucket):
     logged_in.post("/upload/", {"photo": photo_file(), "title": BIDI, "description": f"line\n{BIDI}"})
     photo = Photo.objects.get()
     logged_in.post(f"/photos/{photo.pk}/", {"title": f"edited {BIDI}", "description": BIDI})

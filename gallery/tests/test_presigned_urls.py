@@ -16,7 +16,7 @@ from django.test import override_settings
 
 from gallery.models import Photo, rendition_key
 from gallery.storage import QueryStringSigner
-from gallery.tests.conftest import image_bytes, processed_photo, storages_with
+from gallery.tests.support import image_bytes, processed_photo, storages_with
 
 EXPIRE = settings.AWS_QUERYSTRING_EXPIRE
 BUCKET = settings.AWS_STORAGE_BUCKET_NAME

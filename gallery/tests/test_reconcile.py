@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from gallery.models import Photo, rendition_key
-from gallery.tests.conftest import distinct_image_bytes, free_port, image_bytes, processed_photo, storages_with
+from gallery.tests.support import distinct_image_bytes, free_port, image_bytes, processed_photo, storages_with
 
 pytestmark = pytest.mark.django_db
 

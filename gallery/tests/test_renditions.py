@@ -15,7 +15,7 @@ from PIL import ExifTags, Image, ImageCms
 
 from gallery.images import RENDITIONS, decode_image
 from gallery.models import Photo, rendition_key
-from gallery.tests.conftest import heic_bytes, image_bytes, processed_photo, stored_keys
+from gallery.tests.support import heic_bytes, image_bytes, processed_photo, stored_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -111,10 +111,16 @@ def test_heic_is_stored_as_uploaded_and_shown_through_its_renditions(upload, pro
     assert thumbnail.size == (400, 267)
 
 
-def test_renditions_are_turned_upright_by_the_exif_orientation(upload, processed):
+@pytest.mark.parametrize("image_format", ["JPEG", "HEIF"])
+def test_renditions_are_turned_upright_by_the_exif_orientation(upload, processed, image_format):
+    """A HEIC is turned by its rotation property (irot), which pillow-heif writes from the EXIF orientation."""
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6  # turn 90 degrees clockwise to show it
-    content = encoded(two_colours(), "JPEG", exif=exif)
+    if image_format == "HEIF":
+        content = heic_bytes(two_colours(), exif=exif.tobytes())
+        assert b"irot" in content
+    else:
+        content = encoded(two_colours(), "JPEG", exif=exif)
 
     body = processed(upload(content))
 

@@ -12,7 +12,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gallery.counters import RateCount
 from gallery.models import Photo
-from gallery.tests.conftest import image_bytes
+from gallery.tests.support import image_bytes
 from photosite.wsgi import application
 
 # Examples per operation; enough to reach every status each one documents.

@@ -15,7 +15,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 from storages.backends.s3 import S3Storage
 
-from gallery.tests.conftest import current_database_url, distinct_image_bytes, run_django
+from gallery.tests.support import current_database_url, distinct_image_bytes, run_django
 from photosite.security import photo_origins, source_hash
 
 PASSWORD = "correct horse battery"

@@ -13,7 +13,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from gallery.models import Photo
-from gallery.tests.conftest import (
+from gallery.tests.support import (
     current_database_url,
     free_port,
     gunicorn,
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.server
 
 
 @pytest.mark.django_db(transaction=True)
-def test_gunicorn_uploads_lists_and_serves_the_bytes(server, alice):
+def test_gunicorn_uploads_lists_and_serves_the_bytes(server, alice, bucket):
     token = Token.objects.create(user=alice).key
     content = image_bytes("JPEG", size=(640, 480))
 

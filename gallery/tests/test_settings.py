@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from gallery.tests.conftest import current_database_url, run_django
+from gallery.tests.support import current_database_url, run_django
 
 PROBE = """
 import json, django

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from gallery.models import rendition_key
 from gallery.shares.models import ShareLink
-from gallery.tests.conftest import album_of, image_bytes, stored_photo
+from gallery.tests.support import album_of, image_bytes, stored_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ KINDS = ("thumbnail", "display", "original")
 
 
 @pytest.fixture
-def album(alice):
+def album(alice, bucket):
     """alice's private album of a private and a public photo, and a photo of hers that is in no album."""
     photos = [
         stored_photo(alice, "first.jpg", image_bytes(size=(80, 60)), visibility="private"),

@@ -3,7 +3,7 @@
 import pytest
 
 from gallery.models import Photo
-from gallery.tests.conftest import stored_photo
+from gallery.tests.support import stored_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def staff(request, make_staff):
 
 
 @pytest.fixture
-def photo(alice):
+def photo(alice, bucket):
     return stored_photo(alice, "alices.jpg")
 
 
@@ -69,7 +69,7 @@ def test_admin(client, staff, photo):
     assert Photo.objects.filter(pk=photo.pk).exists() != may_delete
 
 
-def test_owners_without_permissions_change_and_delete_their_own_everywhere(client, client_for, make_staff):
+def test_owners_without_permissions_change_and_delete_their_own_everywhere(client, client_for, make_staff, bucket):
     owner = make_staff("owner")
     photos = [stored_photo(owner, f"own{n}.jpg") for n in range(3)]
     client.force_login(owner)

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from gallery.tests.conftest import current_database_url, image_bytes, run_django, storages_with
+from gallery.tests.support import current_database_url, image_bytes, run_django, storages_with
 
 pytestmark = pytest.mark.django_db
 

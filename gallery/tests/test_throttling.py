@@ -15,7 +15,7 @@ from django.test import Client, RequestFactory, override_settings
 
 from gallery.counters import RateCount, count_hit
 from gallery.models import Photo
-from gallery.tests.conftest import current_database_url, distinct_image_bytes, image_bytes, run_django, stored_keys
+from gallery.tests.support import current_database_url, distinct_image_bytes, image_bytes, run_django, stored_keys
 from gallery.throttling import client_ip
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from gallery.models import Photo
-from gallery.tests.conftest import free_port, heic_bytes, image_bytes, png_chunk, storages_with, stored_keys
+from gallery.tests.support import free_port, heic_bytes, image_bytes, png_chunk, storages_with, stored_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_presigned_url_returns_exactly_the_uploaded_bytes(upload):
     assert "X-Amz-Signature=" in photo_url
 
 
-def test_detected_format_wins_over_client_name_and_type(api):
+def test_detected_format_wins_over_client_name_and_type(api, bucket):
     """A PNG sent as evil.jpg with Content-Type text/html is stored as a PNG; no client text in the key."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -262,7 +262,7 @@ def test_anonymous_upload_when_allowed_has_no_owner(client_for, upload):
     assert response.json()["owner"] is None
 
 
-def test_trailing_slash_is_optional_for_upload(api):
+def test_trailing_slash_is_optional_for_upload(api, bucket):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = api.post("/api/photos/", {"photo": SimpleUploadedFile("a.gif", image_bytes("GIF"))}, format="multipart")

@@ -8,9 +8,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import override_settings
 
 from gallery.models import Photo
-from gallery.tests import visibility_world
-from gallery.tests.conftest import distinct_image_bytes
-from gallery.tests.visibility_world import ROLES, SEES, albums_of, copy_of, photo_name, photos_of
+from gallery.tests.support import distinct_image_bytes, visibility_world
+from gallery.tests.support.visibility_world import ROLES, SEES, albums_of, copy_of, photo_name, photos_of
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from gallery.models import Photo
-from gallery.tests import visibility_world
-from gallery.tests.visibility_world import ROLES, SEES, album_name, albums_of, photo_name, photos_of
+from gallery.tests.support import visibility_world
+from gallery.tests.support.visibility_world import ROLES, SEES, album_name, albums_of, photo_name, photos_of
 
 pytestmark = pytest.mark.django_db
 

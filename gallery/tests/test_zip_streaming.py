@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from gallery.models import Photo, new_photo_key
-from gallery.tests.conftest import album_of, current_database_url, start_gunicorn, stop_gunicorn
+from gallery.tests.support import album_of, current_database_url, start_gunicorn, stop_gunicorn
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -18,7 +18,7 @@ import requests
 from django.conf import settings
 
 from gallery.models import KEY_PREFIX, Photo
-from gallery.tests.conftest import run_django, start_gunicorn, start_worker, stop_gunicorn, stop_worker, wait_until
+from gallery.tests.support import run_django, start_gunicorn, start_worker, stop_gunicorn, stop_worker, wait_until
 from scripts.stack import BUCKET, make_temp_dir, start_postgres, start_s3
 
 SETUP = """

@@ -6,7 +6,7 @@ import requests
 from django.core.files.storage import default_storage
 
 from gallery.direct_uploads.models import UploadSession, UploadState
-from gallery.tests.conftest import wait_until
+from gallery.tests.support.processes import wait_until
 
 MB = 1024 * 1024
 

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from gallery.models import Photo
-from gallery.tests.conftest import album_of, stored_photo
+from gallery.tests.support.storage import album_of, stored_photo
 
 ROLES = ("owner", "staff", "viewer", "contributor", "other", "anonymous")
 # Who may see each thing of the world below.
@@ -33,7 +33,7 @@ def copy_of(photo, **fields):
 
 
 @pytest.fixture
-def world(db):
+def world(db, bucket):
     """alice's public and private photos, in a public and a private album whose viewer and contributor are members;
     a private photo of hers in no album; staff; and bob, a user with nothing to do with any of it."""
     # Without passwords (tokens and force_login need none): hashing five would take seconds.
