@@ -18,7 +18,7 @@ ENV_FILE ?= .env
 # to HTTPS is off (the tests turn it on where they test it).
 PYTEST := $(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false $(BIN)/pytest
 
-.PHONY: install run manage test test-slow fuzz bench lint postgresql chromium clean
+.PHONY: install run manage test test-slow fuzz bench lighthouse lint postgresql chromium clean
 
 install: $(VENV)/.installed
 
@@ -61,6 +61,12 @@ fuzz: install postgresql
 # of figures; BENCHMARKS.md records a run. BENCH_ARGS=--quick takes fewer samples.
 bench: install postgresql chromium
 	$(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=bench-only-not-secret $(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# Lighthouse 12.2.3 (13 wants Node 22) in mobile mode on the gallery and photo pages (scripts/lighthouse.py),
+# installed into .tools/ by npm the first time.
+lighthouse: install postgresql chromium
+	@[ -x .tools/node_modules/.bin/lighthouse ] || npm i -E --prefix .tools lighthouse@12.2.3
+	$(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=bench-only-not-secret $(BIN)/python scripts/lighthouse.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,10 +1,11 @@
 """Middleware: failures answered from the table in gallery.failures, limits on the log-in and sign-up forms,
-and a private site."""
+a private site, and compressed pages."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 
 from gallery.failures import classify, failure_response, unreadable_request
@@ -104,3 +105,18 @@ class PrivateSiteMiddleware:
         ):
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+# What is compressed here: whitenoise serves the static files compressed already, and the rest (a share link's
+# ZIP streamed from S3, redirects to images) is compressed already or too small to gain.
+COMPRESSED_TYPES = {"text/html", "application/json", "application/vnd.oai.openapi", "application/vnd.oai.openapi+json"}
+
+
+class PageGZipMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware, for the pages and the API's JSON only (README's Deployment says why BREACH is
+    no risk here)."""
+
+    def process_response(self, request, response):
+        if response.get("Content-Type", "").partition(";")[0].strip() not in COMPRESSED_TYPES:
+            return response
+        return super().process_response(request, response)

@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import PurePath, PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete
@@ -120,6 +121,20 @@ class Photo(OwnerRule, PhotoLibraryFields):
         help_text="processing until a job worker has made the thumbnail and display size (gallery.jobs.photos).",
     )
     processing_error = models.TextField(blank=True, editable=False, help_text="Why processing failed, when it did.")
+    missing_renditions = ArrayField(
+        models.CharField(max_length=20),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The renditions (gallery.images.RENDITIONS) a ready photo lacks: a size added after it was "
+        "processed, until make_renditions remakes it.",
+    )
+    thumbhash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="The ThumbHash placeholder, in base64; empty until made."
+    )
+    average_colour = models.CharField(
+        max_length=7, blank=True, editable=False, help_text='The ThumbHash\'s average colour, "#rrggbb".'
+    )
 
     objects = PhotoManager()
     all_objects = AllPhotosManager()
@@ -192,7 +207,8 @@ class Photo(OwnerRule, PhotoLibraryFields):
 
     @cached_property
     def renditions(self):
-        """{name: Rendition} of the thumbnail and the display size once they are made; empty until then."""
+        """{name: Rendition} of the renditions made (the thumbnail, the grid and the display size, less any
+        missing_renditions); empty until the photo is ready."""
         if not self.is_ready:
             return {}
         storage = self.image.storage
@@ -202,6 +218,7 @@ class Photo(OwnerRule, PhotoLibraryFields):
                 *images.fit_within((self.width, self.height), spec.box),
             )
             for name, spec in images.RENDITIONS.items()
+            if name not in self.missing_renditions
         }
 
     @staticmethod

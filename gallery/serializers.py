@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gallery.images import ACCEPTED_NAMES, DISPLAY, RENDITIONS, THUMBNAIL
+from gallery.images import ACCEPTED_NAMES, DISPLAY, GRID, RENDITIONS, THUMBNAIL
 from gallery.library.serializers import TakenAtField
 from gallery.models import Photo
 from gallery.uploads import ONE_FILE_ONLY, uploaded_image
@@ -81,6 +81,11 @@ class PlainFieldsRead:
 class PhotoSerializer(PlainFieldsRead, serializers.ModelSerializer):
     photo_url = serializers.SerializerMethodField(help_text="Pre-signed GET URL of the original; expires.")
     thumbnail_url = RenditionURLField(THUMBNAIL)
+    grid_url = RenditionURLField(
+        GRID,
+        help_text="Pre-signed GET URL of a WebP that fits 800 x 800 pixels, for a grid on dense screens; expires. "
+        "null until the photo is ready, and for a photo made before this size until make_renditions remakes it.",
+    )
     display_url = RenditionURLField(DISPLAY)
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     taken_at = TakenAtField()
@@ -93,7 +98,10 @@ class PhotoSerializer(PlainFieldsRead, serializers.ModelSerializer):
             "id",
             "photo_url",
             "thumbnail_url",
+            "grid_url",
             "display_url",
+            "thumbhash",
+            "average_colour",
             "title",
             "description",
             "width",
@@ -120,6 +128,11 @@ class PhotoSerializer(PlainFieldsRead, serializers.ModelSerializer):
             "processing_error": {"help_text": "Why processing failed; empty unless state is failed."},
             "favorite": {"help_text": "Starred by its owner."},
             "trashed_at": {"help_text": "When it was moved to the trash; null unless it is there."},
+            "thumbhash": {
+                "help_text": "ThumbHash placeholder (base64), to paint until the thumbnail arrives; empty "
+                "until the photo is processed."
+            },
+            "average_colour": {"help_text": 'The placeholder\'s average colour, "#rrggbb"; empty until processed.'},
         }
 
     @extend_schema_field(OpenApiTypes.URI)

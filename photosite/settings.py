@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compresses the body once every middleware below has written it (pages and JSON only).
+    "gallery.middleware.PageGZipMiddleware",
     # The Content-Security-Policy header goes on every response, static files included.
     "photosite.security.PhotositeCSPMiddleware",
     # Before anything reads the request; it also answers the views' failures (gallery.failures).

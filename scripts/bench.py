@@ -369,7 +369,8 @@ def seed_rows(total, originals):
             INSERT INTO {Photo._meta.db_table} (
                 image, width, height, size, content_type, state, owner_id, visibility, processing_error, title,
                 description, original_filename, checksum, created_at, taken_at, taken_at_offset, taken_at_corrected,
-                camera_make, camera_model, lens, exposure_time, f_number, iso, focal_length, metadata_read, favorite
+                camera_make, camera_model, lens, exposure_time, f_number, iso, focal_length, metadata_read, favorite,
+                missing_renditions
             )
             SELECT
                 o.image, o.width, o.height, o.size, o.content_type, o.state, o.owner_id, 'public', '',
@@ -380,7 +381,8 @@ def seed_rows(total, originals):
                 CASE WHEN g %% 10 = 0 THEN NULL
                      ELSE timestamp '2000-01-01' + (g * 7919 %% (20 * 365 * 86400)) * interval '1 second' END,
                 CASE g %% 3 WHEN 0 THEN 540 WHEN 1 THEN 60 END, false,
-                c.makes[1 + g %% 5], c.models[1 + g %% 5], '24-70mm F2.8', 0.004, 2.8, 400, 35, true, g %% 20 = 0
+                c.makes[1 + g %% 5], c.models[1 + g %% 5], '24-70mm F2.8', 0.004, 2.8, 400, 35, true,
+                g %% 20 = 0, '{{}}'
             FROM generate_series(%s, %s) AS g
             JOIN unnest(%s::text[], %s::int[], %s::int[], %s::bigint[], %s::text[], %s::text[], %s::bigint[])
                 WITH ORDINALITY AS o(image, width, height, size, content_type, state, owner_id, n) ON o.n = 1 + g %% %s

@@ -1,4 +1,5 @@
-"""Images: the accepted formats, the decode budget, detecting and decoding, renditions and location stripping.
+"""Images: the accepted formats, the decode budget, detecting and decoding, renditions, placeholders and location
+stripping.
 
 One module per responsibility; the names other code uses are importable from here.
 """
@@ -14,8 +15,10 @@ from gallery.images.limits import (
     WEBP_BYTES_PER_PIXEL,
 )
 from gallery.images.location import without_location
+from gallery.images.placeholders import placeholder
 from gallery.images.renditions import (
     DISPLAY,
+    GRID,
     RENDITION_CONTENT_TYPE,
     RENDITION_EXTENSION,
     RENDITIONS,
@@ -32,6 +35,7 @@ __all__ = [
     "DECODE_BUDGET_BYTES",
     "REDUCED_COPY",
     "DISPLAY",
+    "GRID",
     "HEIF_BYTES_PER_PIXEL",
     "RENDITIONS",
     "RENDITION_CONTENT_TYPE",
@@ -47,6 +51,7 @@ __all__ = [
     "invalid_image",
     "metadata_of_file",
     "parse_offset",
+    "placeholder",
     "printable",
     "render",
     "too_many_pixels",

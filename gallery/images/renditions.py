@@ -1,4 +1,5 @@
-"""The renditions of a photo (a thumbnail and a display size, in WebP) and how they are made from decoded pixels."""
+"""The renditions of a photo (a thumbnail, a grid size and a display size, in WebP) and how they are made from
+decoded pixels."""
 
 import io
 from concurrent.futures import ThreadPoolExecutor
@@ -17,17 +18,21 @@ class RenditionSpec:
     method: int  # libwebp's effort, 0 (fastest) to 6
 
 
-# The display size is made from the decoded image, the thumbnail from the display size. Their filters and
-# efforts were chosen by measurement (BENCHMARKS.md): the display size's encoding is most of a rendition job's
-# time, the thumbnail is made beside it and is what a gallery page downloads fifty of.
-DISPLAY, THUMBNAIL = "display", "thumbnail"
+# The display size is made from the decoded image, the grid size and the thumbnail from the display size. Their
+# filters and efforts were chosen by measurement (BENCHMARKS.md): the display size's encoding is most of a
+# rendition job's time; the thumbnail, and the grid size for dense screens (a tile of 200 to 300 CSS pixels at 2x
+# or 3x), are what a gallery page downloads fifty of, so they get libwebp's better effort.
+DISPLAY, GRID, THUMBNAIL = "display", "grid", "thumbnail"
 RENDITIONS = {
     DISPLAY: RenditionSpec(box=1600, resample=Image.Resampling.HAMMING, quality=80, method=0),
+    GRID: RenditionSpec(box=800, resample=Image.Resampling.LANCZOS, quality=78, method=4),
     THUMBNAIL: RenditionSpec(box=400, resample=Image.Resampling.LANCZOS, quality=80, method=4),
 }
+# Smaller sizes are made beside the display size, in this order.
+FROM_DISPLAY = (GRID, THUMBNAIL)
 RENDITION_CONTENT_TYPE, RENDITION_EXTENSION = "image/webp", "webp"
-# The thumbnail is resized and encoded here while the calling thread encodes the display size (Pillow
-# releases the GIL while it works). Started on first use, in the job worker that makes renditions.
+# The grid size and the thumbnail are resized and encoded here while the calling thread encodes the display size
+# (Pillow releases the GIL while it works). Started on first use, in the job worker that makes renditions.
 THUMBNAIL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbnail")
 # How the pixels of an image with this EXIF orientation are turned to be shown upright (as ImageOps.exif_transpose).
 ORIENTATION_TRANSPOSE = {
@@ -57,7 +62,7 @@ def fit_within(size, box):
 
 
 def render(image):
-    """Yield (name, WebP bytes) of each rendition of a decoded DetectedImage: the display size, then the thumbnail.
+    """Yield (name, WebP bytes) of each rendition of a decoded DetectedImage: the display size, then the smaller.
 
     Each is upright, in RGB (RGBA when the image has transparency) and carries no metadata, only the
     original's colour profile when it describes the pixels' RGB (a phone's Display P3, say).
@@ -80,12 +85,15 @@ def render(image):
     display = viewable(display)
     if image.transpose is not None:
         display = display.transpose(image.transpose)
-    spec = RENDITIONS[THUMBNAIL]
-    thumbnail = THUMBNAIL_THREAD.submit(
-        lambda: webp(display.resize(fit_within(shown, spec.box), spec.resample, reducing_gap=2.0), THUMBNAIL)
-    )
+
+    def smaller(name):
+        spec = RENDITIONS[name]
+        return webp(display.resize(fit_within(shown, spec.box), spec.resample, reducing_gap=2.0), name)
+
+    made = [(name, THUMBNAIL_THREAD.submit(smaller, name)) for name in FROM_DISPLAY]
     yield DISPLAY, webp(display, DISPLAY)
-    yield THUMBNAIL, thumbnail.result()
+    for name, content in made:
+        yield name, content.result()
 
 
 def viewable(image):

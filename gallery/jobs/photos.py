@@ -41,13 +41,21 @@ class ProcessingInterrupted(Exception):
 
 @photo_step
 def make_renditions(photo, image):
-    """Store the thumbnail and the display size, each as soon as it is encoded; the same keys every time."""
+    """Store every rendition (images.RENDITIONS), each as soon as it is encoded; the same keys every time."""
     with ConcurrentSaves(photo.image.storage) as saves:
         for rendition, content in images.render(image):
             file = ContentFile(content)
             file.content_type = images.RENDITION_CONTENT_TYPE
             saves.save(rendition_key(photo.image.name, rendition), file)
-    return ()
+    photo.missing_renditions = []
+    return ("missing_renditions",)
+
+
+@photo_step
+def make_placeholder(photo, image):
+    """The ThumbHash and average colour the grid paints until the thumbnail arrives."""
+    photo.thumbhash, photo.average_colour = images.placeholder(image)
+    return ("thumbhash", "average_colour")
 
 
 def open_original(photo):

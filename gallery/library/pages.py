@@ -19,11 +19,16 @@ from gallery.pagination import LinkHeaderCursorPagination
 
 
 def photo_page(request, photos, ordering=ORDERINGS["taken"]):
-    """The context of a page of a list of photos: the photos and the next and previous pages' URLs, with the API's
-    keyset cursor. A bad cursor is a 404."""
+    """The context of a page of a list of photos: the photos, the next and previous pages' URLs (the API's keyset
+    cursor; a bad cursor is a 404), and whether the grid heads each month (in the order of the date taken)."""
     paginator = LinkHeaderCursorPagination(ordering=ordering)
     page = cursor_page(paginator, photos, request)
-    return {"photos": page, "next_url": paginator.get_next_link(), "previous_url": paginator.get_previous_link()}
+    return {
+        "photos": page,
+        "next_url": paginator.get_next_link(),
+        "previous_url": paginator.get_previous_link(),
+        "month_headings": tuple(ordering) == ORDERINGS["taken"],
+    }
 
 
 def listed(request, photos):

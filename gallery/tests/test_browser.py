@@ -175,7 +175,7 @@ def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket,
     for item in items.all():
         assert ".thumbnail.webp?" in server_thumbnail(item), "the server's thumbnail, once a worker made it"
         expect(item.locator(".upload-item__status")).to_have_text(re.compile(r"^Uploaded\. View “"))
-    assert len(stored_keys() - bucket) == 6, "each original and its two renditions"
+    assert len(stored_keys() - bucket) == 8, "each original and its three renditions"
 
     page.get_by_role("link", name="See the gallery").click()
     tiles = page.locator(".grid .tile")
@@ -200,14 +200,14 @@ def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket,
     expect(page.get_by_text("Moved “Beach at dawn” to the trash.")).to_be_visible()
     expect(page.locator(".grid .tile")).to_have_count(1)
     assert list(Photo.objects.values_list("title", flat=True)) == ["forest"]
-    assert len(stored_keys() - bucket) == 6, "the trash keeps its objects"
+    assert len(stored_keys() - bucket) == 8, "the trash keeps its objects"
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Trash").click()
     expect(page.locator(".grid .tile")).to_have_count(1)
     page.get_by_role("button", name="Delete forever").click()
     expect(page.get_by_text("Deleted 1 photo forever.")).to_be_visible()
     expect(page.get_by_role("heading", name="The trash is empty")).to_be_visible()
-    assert len(stored_keys() - bucket) == 3
+    assert len(stored_keys() - bucket) == 4, "the other photo's original and three renditions"
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in")).to_be_visible()

@@ -13,7 +13,8 @@ from PIL import Image
 
 from gallery.direct_uploads.models import UploadState
 from gallery.direct_uploads.sessions import HEADER_BYTES, MIN_PART_SIZE
-from gallery.models import Photo, PhotoState
+from gallery.images import GRID
+from gallery.models import Photo, PhotoState, rendition_key
 from gallery.tests.support.corpus import noise_png, saved
 from gallery.tests.support.direct_uploads import (
     MB,
@@ -75,7 +76,10 @@ def test_a_small_file_goes_in_one_post_and_becomes_a_photo_without_its_location(
     assert stored.getexif().get_ifd(0x8825) == {}, "no GPS in the stored original"
     assert stored.getexif()[0x0110] == "Phone 12", "the rest of the EXIF is kept"
     wait_until(lambda: Photo.objects.get().state == PhotoState.READY, "renditions made as for any upload")
-    assert stored_keys() - bucket == set(Photo.objects.get().object_keys())
+    ready = Photo.objects.get()
+    assert stored_keys() - bucket == set(ready.object_keys()) and len(ready.object_keys()) == 4
+    assert rendition_key(ready.image.name, GRID) in stored_keys() and ready.missing_renditions == []
+    assert ready.thumbhash and ready.average_colour.startswith("#"), "the placeholder, as for any upload"
     assert incoming() == set(), "the incoming object is deleted"
 
 

@@ -246,7 +246,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_is_replaced_and_the_photo_ends_r
         with locker.transaction(), site.running_workers(1) as (victim,):
             locker.execute("SELECT 1 FROM gallery_photo WHERE id = %s FOR UPDATE", [photo_id])
             (backend,) = wait_until(lambda: other.execute(waiting_update).fetchone(), "the job's waiting UPDATE")
-            assert len(site.objects().keys() - objects.keys()) == 3, "the renditions are stored"
+            assert len(site.objects().keys() - objects.keys()) == 4, "the three renditions are stored"
             victim.kill()
             victim.wait(10)
             # Its UPDATE would go on once the lock is gone: the database ends the dead client's session first.
@@ -261,6 +261,6 @@ def test_a_worker_killed_in_the_middle_of_a_job_is_replaced_and_the_photo_ends_r
 
     assert site.jobs([photo_id]) == {photo_id: [("succeeded", 2)]}, "run twice: killed once, then to the end"
     new_objects = site.objects().keys() - objects.keys()
-    assert new_objects == site.owned_keys() - objects.keys() and len(new_objects) == 3, "no duplicate, no orphan"
+    assert new_objects == site.owned_keys() - objects.keys() and len(new_objects) == 4, "no duplicate, no orphan"
     report = site.manage("reconcile_storage", "--min-age", "0")
     assert report.returncode == 0 and "orphan photos/" not in report.stdout, report.stdout

@@ -124,6 +124,7 @@ def test_running_a_photos_job_twice_leaves_the_same_objects_and_row(alice, bucke
     assert set(objects) == {
         photo.image.name,
         rendition_key(photo.image.name, "thumbnail"),
+        rendition_key(photo.image.name, "grid"),
         rendition_key(photo.image.name, "display"),
     }
 

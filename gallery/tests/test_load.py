@@ -69,7 +69,7 @@ def test_200_uploads_over_two_sites_are_all_processed_once_by_two_workers(isolat
     assert len(new_rows) == UPLOADS, "200 rows under 200 distinct keys"
     assert new_objects.items() >= new_rows.items(), "each row's original is there with its size"
     assert new_objects.keys() == site.owned_keys() - objects.keys(), "and its renditions, and no other object"
-    assert len(new_objects) == 3 * UPLOADS
+    assert len(new_objects) == 4 * UPLOADS, "an original and three renditions each"
     with site.connect() as connection:
         stored = dict(connection.execute("SELECT title, size FROM gallery_photo WHERE title LIKE 'load %'").fetchall())
     assert stored == {f"load {n}": len(images[n]) for n in range(UPLOADS)}

@@ -36,7 +36,7 @@ def test_empty_gallery_points_to_the_upload_page(logged_in):
     assert 'href="/upload/"' in response.text
 
 
-def test_gallery_shows_thumbnails_newest_first_offering_the_display_size(client, alice, bucket):
+def test_gallery_shows_thumbnails_newest_first_offering_the_grid_size(client, alice, bucket):
     photos = [stored_photo(alice, f"photo {n}.jpg", image_bytes("JPEG", (1000 + 2 * n, 500 + n))) for n in range(7)]
 
     html = client.get("/").text
@@ -44,14 +44,14 @@ def test_gallery_shows_thumbnails_newest_first_offering_the_display_size(client,
     images = re.findall(r"<img [^>]*>", html)
     assert len(images) == 7
     for image, photo in zip(images, reversed(photos), strict=True):
-        thumbnail, display = (rendition_key(photo.image.name, name) for name in ("thumbnail", "display"))
+        thumbnail, grid = (rendition_key(photo.image.name, name) for name in ("thumbnail", "grid"))
         assert re.search(rf'src="[^"]*/{thumbnail}\?[^"]*"', image)
-        assert re.search(rf'srcset="[^"]*/{thumbnail}\?[^"]* 400w, [^"]*/{display}\?[^"]* {photo.width}w"', image)
+        assert re.search(rf'srcset="[^"]*/{thumbnail}\?[^"]* 400w, [^"]*/{grid}\?[^"]* 800w"', image)
         assert 'width="400" height="200"' in image, "the thumbnail's size"
         assert f'alt="{photo.title}"' in image
         assert photo.image.name not in image, "the original is not downloaded"
-    # The first row loads at once; the rest as they scroll into view.
-    assert ['loading="lazy"' in image for image in images] == [False] * 5 + [True] * 2
+    # The first viewport's tiles load at once (test_image_sizes.py has the lazy ones).
+    assert not any('loading="lazy"' in image for image in images)
 
 
 def test_photos_not_yet_processed_or_failed_get_a_tile_of_their_own(client, alice, bucket):
@@ -115,7 +115,7 @@ def test_photo_page_shows_the_photo_and_what_is_known_about_it(client, alice, bu
     assert "<p>Calm<br>water</p>" in html
     assert "640 × 480 pixels" in html and "alice" in html and "image/jpeg" in html
     display = rendition_key(photo.image.name, "display")
-    assert re.search(rf'<img src="[^"]*/{display}\?[^"]*" width="640" height="480"', html), "the display size"
+    assert re.search(rf'<img src="[^"]*/{display}\?[^"]*" srcset="[^"]*"[^>]* width="640" height="480"', html)
     assert re.search(rf'<a class="button" href="[^"]*/{photo.image.name}\?[^"]*">Open the original</a>', html)
     assert "Save changes" not in html and "/delete/" not in html
 

@@ -56,7 +56,7 @@ def test_consistent_storage_reports_nothing(photos):
 
     assert error is None
     assert output.splitlines() == [
-        "Summary: 6 objects under photos/, 2 photos; 0 orphaned objects (0 younger than 3600 s), 0 deleted (dry run); "
+        "Summary: 8 objects under photos/, 2 photos; 0 orphaned objects (0 younger than 3600 s), 0 deleted (dry run); "
         "0 photos missing 0 objects"
     ]
 
@@ -90,16 +90,16 @@ def test_a_missing_rendition_is_reported_and_a_rendition_of_no_photo_is_an_orpha
     assert str(error) == "1 photo missing 1 object, 1 orphaned object older than 0 s left"
 
 
-def test_a_photo_missing_all_its_objects_counts_as_one_photo_and_three_objects(location, photos):
+def test_a_photo_missing_all_its_objects_counts_as_one_photo_and_four_objects(location, photos):
     for name in photos[0].object_keys():
         default_storage.delete(name)
 
     output, error = reconcile()
 
-    assert sum(line.startswith("missing ") for line in output.splitlines()) == 3
-    assert output.splitlines()[-1].startswith("Summary: 3 objects under photos/, 2 photos; 0 orphaned objects")
-    assert output.splitlines()[-1].endswith("; 1 photo missing 3 objects")
-    assert str(error) == "1 photo missing 3 objects"
+    assert sum(line.startswith("missing ") for line in output.splitlines()) == 4
+    assert output.splitlines()[-1].startswith("Summary: 4 objects under photos/, 2 photos; 0 orphaned objects")
+    assert output.splitlines()[-1].endswith("; 1 photo missing 4 objects")
+    assert str(error) == "1 photo missing 4 objects"
 
 
 def test_default_minimum_age_keeps_a_fresh_orphan_even_with_delete(location, photos, orphan):

@@ -1,4 +1,5 @@
-"""Renditions: the thumbnail and display size a photo's job makes, fetched back from the real S3 as browsers get them.
+"""Renditions: the thumbnail, grid and display sizes a photo's job makes, fetched back from the real S3 as browsers
+get them.
 
 The job's work (process_photo) runs here in the test; test_jobs.py runs it on a real worker.
 """
@@ -69,7 +70,7 @@ def near(colour, expected, tolerance=40):
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF"])
-def test_every_format_gets_a_webp_thumbnail_and_display_size_in_the_bucket(upload, processed, bucket, image_format):
+def test_every_format_gets_webp_thumbnail_grid_and_display_sizes_in_the_bucket(upload, processed, bucket, image_format):
     content = encoded(two_colours((2000, 1000)), image_format)
 
     body = processed(upload(content, name=f"wide.{image_format.lower()}"))
@@ -82,10 +83,11 @@ def test_every_format_gets_a_webp_thumbnail_and_display_size_in_the_bucket(uploa
         == {
             photo.image.name,
             rendition_key(photo.image.name, "thumbnail"),
+            rendition_key(photo.image.name, "grid"),
             rendition_key(photo.image.name, "display"),
         }
     )
-    for name, size in (("thumbnail", (400, 200)), ("display", (1600, 800))):
+    for name, size in (("thumbnail", (400, 200)), ("grid", (800, 400)), ("display", (1600, 800))):
         image, fetched = fetch(body[f"{name}_url"])
         assert fetched.headers["Content-Type"] == "image/webp" and image.format == "WEBP"
         assert image.size == size
@@ -201,7 +203,7 @@ def test_a_large_png_is_reduced_to_less_than_twice_the_display_size():
 @override_settings(GALLERY_TRASH_DAYS=0)  # deleting is final at once (test_library_actions.py has the trash's purge)
 def test_deleting_a_photo_deletes_its_renditions(api, upload, bucket, django_capture_on_commit_callbacks):
     photo = processed_photo(upload(image_bytes()).json()["id"])
-    assert len(stored_keys() - bucket) == 3
+    assert len(stored_keys() - bucket) == 4
 
     with django_capture_on_commit_callbacks(execute=True):
         response = api.delete(f"/api/photos/{photo.pk}")

@@ -1,6 +1,7 @@
-"""make_renditions: queue the processing of the photos that have no renditions, such as older uploads."""
+"""make_renditions: queue the processing of the photos that lack renditions, such as older uploads."""
 
 from django.core.management.base import CommandError
+from django.db.models import Q
 
 from gallery.jobs.photos import PROCESS_PHOTO_TASK, reprocess
 from gallery.management.queueing import QueueingCommand
@@ -9,20 +10,21 @@ from gallery.models import Photo, PhotoState
 
 class Command(QueueingCommand):
     help = (
-        "Queue a job for each photo whose renditions (thumbnail and display size) are not made, failed ones "
-        "included, or for every photo with --all, those in the trash too; the job workers (python manage.py "
-        "procrastinate worker) make them from the originals in the bucket. A photo queued already is not queued "
-        "twice, so the command can be run again at any time. With --wait it follows the queue with a progress bar "
-        "until it is empty, lists the photos that failed, and exits with status 1 if any did."
+        "Queue a job for each photo whose renditions (thumbnail, grid and display size) or placeholder are not all "
+        "made, failed ones and those processed before a size or the placeholder was added included, or for every "
+        "photo with --all, those in the trash too; the job workers (python manage.py procrastinate worker) make "
+        "them from the originals in the bucket. A photo queued already is not queued twice, so the command can be "
+        "run again at any time. With --wait it follows the queue with a progress bar until it is empty, lists the "
+        "photos that failed, and exits with status 1 if any did."
     )
 
-    all_help = "remake the renditions of every photo, not only of those that have none"
+    all_help = "remake the renditions of every photo, not only of those that lack some"
     doing = "make their renditions"
 
     def handle(self, *args, all, wait, **options):
         photos = Photo.all_objects.order_by("pk")
         if not all:
-            photos = photos.exclude(state=PhotoState.READY)
+            photos = photos.filter(~Q(state=PhotoState.READY) | ~Q(missing_renditions=[]) | Q(thumbhash=""))
         ids = list(photos.values_list("pk", flat=True))
         if not self.queued(ids, reprocess(photos.iterator(chunk_size=500)), PROCESS_PHOTO_TASK, wait):
             return
