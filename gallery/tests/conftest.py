@@ -72,8 +72,8 @@ def isolated_site(isolated_site_session):
 def bucket():
     """What the bucket holds before the test; the test's own new objects are deleted after it.
 
-    Every test that stores objects asks for it, itself or through a fixture (upload, site, worker);
-    bucket_left_as_found fails any other test that leaves an object behind.
+    Every test that stores objects asks for it, itself or through a fixture (upload, site, worker); the others
+    never list the bucket. bucket_left_as_found checks that none was forgotten.
     """
     before = stored_keys()
     yield before
@@ -81,19 +81,39 @@ def bucket():
         default_storage.delete(key)
 
 
-@pytest.fixture(autouse=True)
-def bucket_left_as_found(request):
-    """Each test leaves the bucket as it found it: one that stored objects without the bucket fixture fails here,
-    by name (a listing costs about 6 ms)."""
-    if "bucket" in request.fixturenames:
-        yield  # the bucket fixture deletes what the test stored
-        return
+def pytest_addoption(parser):
+    parser.addoption(
+        "--bucket-check-each",
+        action="store_true",
+        help="list the bucket around every test without the bucket fixture, to name one that leaves objects",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bucket_left_as_found():
+    """The suite leaves the bucket as it found it: a test that stored objects without the bucket fixture fails it
+    (`make test PYTEST_ARGS=--bucket-check-each` then names the test)."""
     before = stored_keys()
     yield
     left = stored_keys() - before
     for key in left:
         default_storage.delete(key)
     assert not left, f"objects left in the bucket by a test without the bucket fixture: {sorted(left)}"
+
+
+@pytest.fixture(autouse=True)
+def bucket_left_as_found_by_each_test(request):
+    """With --bucket-check-each, fail the test that left objects without the bucket fixture, by name. Off by
+    default: tests that never touch S3 do not list the bucket."""
+    if "bucket" in request.fixturenames or not request.config.getoption("--bucket-check-each"):
+        yield
+        return
+    before = stored_keys()
+    yield
+    left = stored_keys() - before
+    for key in left:
+        default_storage.delete(key)
+    assert not left, f"objects left in the bucket without the bucket fixture: {sorted(left)}"
 
 
 @pytest.fixture
