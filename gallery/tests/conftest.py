@@ -77,8 +77,15 @@ def bucket():
     """
     before = stored_keys()
     yield before
-    for key in stored_keys() - before:
+    deleted_since(before)
+
+
+def deleted_since(before):
+    """Delete the objects stored since the bucket held the keys `before`; return their keys."""
+    left = stored_keys() - before
+    for key in left:
         default_storage.delete(key)
+    return left
 
 
 def pytest_addoption(parser):
@@ -95,9 +102,7 @@ def bucket_left_as_found():
     (`make test PYTEST_ARGS=--bucket-check-each` then names the test)."""
     before = stored_keys()
     yield
-    left = stored_keys() - before
-    for key in left:
-        default_storage.delete(key)
+    left = deleted_since(before)
     assert not left, f"objects left in the bucket by a test without the bucket fixture: {sorted(left)}"
 
 
@@ -110,9 +115,7 @@ def bucket_left_as_found_by_each_test(request):
         return
     before = stored_keys()
     yield
-    left = stored_keys() - before
-    for key in left:
-        default_storage.delete(key)
+    left = deleted_since(before)
     assert not left, f"objects left in the bucket without the bucket fixture: {sorted(left)}"
 
 
