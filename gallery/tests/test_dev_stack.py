@@ -158,7 +158,7 @@ def test_make_run_serves_with_one_banner_and_make_manage_reaches_its_database_an
     token = manage("drf_create_token admin", var, env_file).split()[2]
     created = upload_over_http(f"http://127.0.0.1:{port}", token, image_bytes())
     assert created.status_code == 201, created.text
-    summary = "Summary: 3 objects under photos/, 1 photo; 0 orphaned objects"
+    summary = "Summary: 4 objects under photos/, 1 photo; 0 orphaned objects"
     assert manage("reconcile_storage", var, env_file).startswith(summary)
 
     stopping = run.interrupt()

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from gallery.images import RENDITIONS
 from gallery.tests.support import distinct_image_bytes, image_bytes, wait_until
 
 pytestmark = pytest.mark.slow
@@ -228,7 +229,7 @@ def test_jobs_pending_while_s3_is_down_retry_and_finish_once_it_is_back(isolated
 
     assert all(len(jobs) == 1 and jobs[0][0] == "succeeded" and jobs[0][1] >= 3 for jobs in site.jobs(ids).values())
     assert site.objects().keys() - objects.keys() == site.owned_keys() - objects.keys(), "the renditions, no other"
-    assert len(site.objects().keys() - objects.keys()) == 2 * len(ids)
+    assert len(site.objects().keys() - objects.keys()) == len(RENDITIONS) * len(ids)
 
 
 def test_a_worker_killed_in_the_middle_of_a_job_is_replaced_and_the_photo_ends_ready(isolated_site):
@@ -246,7 +247,9 @@ def test_a_worker_killed_in_the_middle_of_a_job_is_replaced_and_the_photo_ends_r
         with locker.transaction(), site.running_workers(1) as (victim,):
             locker.execute("SELECT 1 FROM gallery_photo WHERE id = %s FOR UPDATE", [photo_id])
             (backend,) = wait_until(lambda: other.execute(waiting_update).fetchone(), "the job's waiting UPDATE")
-            assert len(site.objects().keys() - objects.keys()) == 4, "the three renditions are stored"
+            assert len(site.objects().keys() - objects.keys()) == 1 + len(RENDITIONS), (
+                "the original and its renditions are stored"
+            )
             victim.kill()
             victim.wait(10)
             # Its UPDATE would go on once the lock is gone: the database ends the dead client's session first.
