@@ -360,7 +360,7 @@ def seed_rows(total, originals):
         return
     oldest = Photo.objects.order_by("created_at").first().created_at.replace(microsecond=0)
     first = Photo.all_objects.count()
-    columns = ["image", "width", "height", "size", "content_type", "state", "owner_id"]
+    columns = ["image", "width", "height", "size", "content_type", "state", "owner_id", "thumbhash", "average_colour"]
     model = list(zip(*originals.order_by("pk").values_list(*columns), strict=True))
     makes, models = zip(*CAMERAS, strict=True)
     with django.db.connection.cursor() as cursor:
@@ -370,7 +370,7 @@ def seed_rows(total, originals):
                 image, width, height, size, content_type, state, owner_id, visibility, processing_error, title,
                 description, original_filename, checksum, created_at, taken_at, taken_at_offset, taken_at_corrected,
                 camera_make, camera_model, lens, exposure_time, f_number, iso, focal_length, metadata_read, favorite,
-                missing_renditions
+                missing_renditions, thumbhash, average_colour
             )
             SELECT
                 o.image, o.width, o.height, o.size, o.content_type, o.state, o.owner_id, 'public', '',
@@ -382,10 +382,13 @@ def seed_rows(total, originals):
                      ELSE timestamp '2000-01-01' + (g * 7919 %% (20 * 365 * 86400)) * interval '1 second' END,
                 CASE g %% 3 WHEN 0 THEN 540 WHEN 1 THEN 60 END, false,
                 c.makes[1 + g %% 5], c.models[1 + g %% 5], '24-70mm F2.8', 0.004, 2.8, 400, 35, true,
-                g %% 20 = 0, '{{}}'
+                g %% 20 = 0, '{{}}', o.thumbhash, o.average_colour
             FROM generate_series(%s, %s) AS g
-            JOIN unnest(%s::text[], %s::int[], %s::int[], %s::bigint[], %s::text[], %s::text[], %s::bigint[])
-                WITH ORDINALITY AS o(image, width, height, size, content_type, state, owner_id, n) ON o.n = 1 + g %% %s
+            JOIN unnest(
+                %s::text[], %s::int[], %s::int[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::text[],
+                %s::text[]
+            ) WITH ORDINALITY AS o(image, width, height, size, content_type, state, owner_id, thumbhash,
+                average_colour, n) ON o.n = 1 + g %% %s
             CROSS JOIN (SELECT %s::text[] AS words) AS w
             CROSS JOIN (SELECT %s::text[] AS makes, %s::text[] AS models) AS c
             """,
