@@ -17,7 +17,7 @@ and prints one Markdown table of figures against the targets of issue 4 (BENCHMA
 - the peak memory of a fresh web worker while it takes the largest allowed upload (25 MB), and of a fresh job
   worker while it renders it;
 - the image bytes Chromium downloads for the first gallery page, beside the sum of those photos' originals;
-- the cost of signing the 150 URLs of a page of 50 photos, beside boto3's generate_presigned_url;
+- the cost of signing the 200 URLs of a page of 50 photos, beside boto3's generate_presigned_url;
 - a 50 MB direct upload through the protocol (scripts/direct_upload.py: requests, four parts in parallel, as the
   upload page sends them) beside boto3's upload_file of the same bytes to the same S3, and the web workers' CPU
   time for it (signing and completing) beside POST /api/photos of the same file.
@@ -59,6 +59,7 @@ from PIL import ExifTags, Image, ImageChops  # noqa: E402
 from PIL.TiffImagePlugin import IFDRational  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from gallery.images import RENDITIONS  # noqa: E402
 from gallery.jobs.photos import defer_processing  # noqa: E402
 from gallery.models import Photo, PhotoState  # noqa: E402
 from scripts.direct_upload import upload as direct_upload  # noqa: E402
@@ -418,10 +419,11 @@ def memory_mb(pid, field):
 
 
 def signing_cost(repeats):
-    """Mean microseconds per URL over the 150 URLs of a page of 50 photos, warm; and boto3's for 150 keys."""
+    """Mean microseconds per URL over the URLs of a page of 50 photos (the original and each rendition), warm; and
+    boto3's for as many keys."""
     photos = list(Photo.objects.order_by("-created_at", "-id")[:PAGE])
     keys = [key for photo in photos for key in photo.object_keys()]
-    assert len(keys) == 3 * PAGE
+    assert len(keys) == (1 + len(RENDITIONS)) * PAGE
     for key in keys:
         default_storage.url(key)
     start = time.perf_counter()
@@ -698,7 +700,7 @@ def report(results, upload_rows, jobs, signing, page_bytes, largest, direct):
         )
     ours, theirs = signing
     print(
-        f"| Signing the 150 URLs of a page of 50 photos, warm | | {ours * 1e6:.1f} µs per URL (boto3's "
+        f"| Signing the 200 URLs of a page of 50 photos, warm | | {ours * 1e6:.1f} µs per URL (boto3's "
         f"generate_presigned_url: {theirs * 1e6:.0f} µs) | at most 20 µs | {'yes' if ours <= 20e-6 else 'no'} |"
     )
 
