@@ -9,9 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from gallery.models import Photo
+from gallery.shares.models import ShareLink
 from gallery.tests import test_browser
-from gallery.tests.support import image_bytes, stored_photo
-from gallery.tests.test_browser import log_in, shown_image
+from gallery.tests.support import album_of, image_bytes, stored_photo
+from gallery.tests.test_browser import log_in, shown_image, watch
 
 # test_browser.py's fixtures: Debian's Chromium, the live server, the page's problems.
 browser_type_launch_args = test_browser.browser_type_launch_args
@@ -106,3 +107,119 @@ def test_the_owner_pages_through_the_gallery_with_the_keyboard_and_stars_a_photo
     expect(page).to_have_url(f"{site}/")
     expect(tile_links(page).nth(1)).to_be_focused()
     assert problems == []
+
+
+SMALL_SHAPES = [(240, 160), (160, 240), (200, 200), (320, 180), (180, 320)]
+
+
+def test_escape_and_back_return_to_the_grid_where_it_was_left(page, site, problems, make_user):
+    owner = make_user("photographer")
+    for n in range(30):
+        stored_photo(owner, f"photo {n}.jpg", image_bytes("JPEG", SMALL_SHAPES[n % 5], color=(8 * n, 90, 160)))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{site}/")
+    tiles = grid_tiles(page, 30)
+    links = tile_links(page)
+    links.nth(20).scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 0
+
+    # From the keyboard: Enter on the tile's link. An anonymous visitor gets no star.
+    links.nth(20).focus()
+    page.keyboard.press("Enter")
+    expect_showing(page, f"{site}{tiles[20][0]}", 21, tiles[20][1])
+    expect(viewer(page).get_by_role("button", name="Favourite")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(viewer(page)).to_be_hidden()
+    expect(page).to_have_url(f"{site}/")
+    expect(links.nth(20)).to_be_focused()
+    assert page.evaluate("window.scrollY") == scrolled
+
+    # Back closes it, the focus on the tile of the photo shown last; Forward opens it again.
+    links.nth(20).click()
+    page.get_by_role("button", name="Next photo").click()
+    expect_showing(page, f"{site}{tiles[21][0]}", 22, tiles[21][1])
+    page.go_back()
+    expect(viewer(page)).to_be_hidden()
+    expect(page).to_have_url(f"{site}/")
+    expect(links.nth(21)).to_be_focused()
+    assert page.evaluate("window.scrollY") == scrolled
+    page.go_forward()
+    expect_showing(page, f"{site}{tiles[21][0]}", 22, tiles[21][1])
+    page.get_by_role("button", name="Close the viewer").click()
+    expect(viewer(page)).to_be_hidden()
+    expect(page).to_have_url(f"{site}/")
+
+    # Reloading shows the photo's page, the way without JavaScript.
+    links.nth(3).click()
+    expect_showing(page, f"{site}{tiles[3][0]}", 4, tiles[3][1])
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(tiles[3][1])
+    expect(viewer(page)).to_have_count(0)
+    assert problems == []
+
+
+def swipe(page, from_x, to_x, y):
+    """A finger's swipe across the screen, as Chromium's touch input (pointer events of type touch) has it."""
+    cdp = page.context.new_cdp_session(page)
+    for n in range(6):
+        kind = "touchStart" if n == 0 else "touchMove"
+        point = {"x": from_x + (to_x - from_x) * n / 5, "y": y}
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_a_swipe_pages_on_a_phone_and_another_user_gets_no_star(browser, site, make_user):
+    owner = make_user("photographer")
+    make_user("neighbour")
+    photos_of(owner, 3)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    problems = watch(page)
+    log_in(page, site, "neighbour")
+    page.goto(f"{site}/")
+    tiles = grid_tiles(page, 3)
+
+    tile_links(page).first.tap()
+    expect_showing(page, f"{site}{tiles[0][0]}", 1, tiles[0][1])
+    expect(viewer(page).get_by_role("button", name="Favourite")).to_have_count(0)
+    swipe(page, 300, 60, 300)  # to the left: the next photo
+    expect_showing(page, f"{site}{tiles[1][0]}", 2, tiles[1][1])
+    swipe(page, 300, 60, 300)
+    expect_showing(page, f"{site}{tiles[2][0]}", 3, tiles[2][1])
+    swipe(page, 60, 300, 300)  # to the right: the previous one
+    expect_showing(page, f"{site}{tiles[1][0]}", 2, tiles[1][1])
+    swipe(page, 200, 190, 300)  # too short to be a swipe
+    page.wait_for_timeout(300)
+    expect(page).to_have_url(f"{site}{tiles[1][0]}")
+    assert problems == []
+    context.close()
+
+
+def test_a_share_links_private_photos_open_through_its_own_urls_with_no_star(browser, site, make_user):
+    owner = make_user("photographer")
+    photos = photos_of(owner, 3, visibility="private")
+    link = ShareLink.objects.create(album=album_of(owner, photos, "private"), created_by=owner)
+    shared = f"{site}{link.get_absolute_url()}"
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch(page)
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(shared)
+    tiles = grid_tiles(page, 3)
+    assert all(href.startswith(link.get_absolute_url()) for href, _ in tiles)
+
+    tile_links(page).first.click()
+    image = expect_showing(page, f"{site}{tiles[0][0]}", 1, tiles[0][1])
+    assert image.startswith(f"{shared}photos/"), "through the link, which redirected to a pre-signed URL"
+    expect(viewer(page).get_by_role("button", name="Favourite")).to_have_count(0)
+    page.keyboard.press("ArrowRight")
+    expect_showing(page, f"{site}{tiles[1][0]}", 2, tiles[1][1])
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(shared)
+    # Never the photos' own pages, which the visitor may not see.
+    assert not [url for url in requested if url.startswith(f"{site}/photos/")]
+    assert problems == []
+    context.close()
