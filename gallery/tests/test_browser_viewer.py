@@ -223,3 +223,30 @@ def test_a_share_links_private_photos_open_through_its_own_urls_with_no_star(bro
     assert not [url for url in requested if url.startswith(f"{site}/photos/")]
     assert problems == []
     context.close()
+
+
+def test_next_past_the_pages_last_tile_puts_the_next_pages_tiles_on_the_grid(page, site, problems, make_user):
+    owner = make_user("photographer")
+    photos_of(owner, 5)
+    page.goto(f"{site}/?limit=3")
+    first_page = grid_tiles(page, 3)
+    page.get_by_role("link", name="Older →").click()
+    second_page = grid_tiles(page, 2)
+    page.goto(f"{site}/?limit=3")
+
+    tile_links(page).nth(2).click()
+    expect_showing(page, f"{site}{first_page[2][0]}", 3, first_page[2][1])
+    page.keyboard.press("ArrowRight")
+    expect_showing(page, f"{site}{second_page[0][0]}", 4, second_page[0][1])
+    expect(tile_links(page)).to_have_count(5)
+    page.keyboard.press("ArrowRight")
+    expect_showing(page, f"{site}{second_page[1][0]}", 5, second_page[1][1])
+    expect(viewer(page).get_by_role("button", name="Next photo")).to_be_disabled()
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(f"{site}/?limit=3")
+    # The grid has both pages, under one month heading, and the pager no next page.
+    assert grid_tiles(page, 5) == first_page + second_page
+    expect(page.locator(".grid__month")).to_have_count(1)
+    expect(page.get_by_role("link", name="Older →")).to_have_count(0)
+    expect(tile_links(page).nth(4)).to_be_focused()
+    assert problems == []

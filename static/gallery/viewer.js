@@ -41,11 +41,50 @@ function open(link, push = true) {
   show(links.indexOf(link));
 }
 
-function step(by) {
+async function step(by) {
   const next = index + by;
-  if (!viewer.dialog.open || next < 0 || next >= links.length) return;
+  if (!viewer.dialog.open || next < 0) return;
+  if (next >= links.length) {
+    if (!nextPageLink()) return;
+    try {
+      await appendNextPage();
+    } catch (error) {
+      viewer.status.textContent = `The next page could not be loaded: ${error.message}`;
+      return;
+    }
+    links = Array.from(document.querySelectorAll(GRID_LINKS));
+    if (!viewer.dialog.open || next >= links.length || index !== next - by) return;
+  }
   history.replaceState({ [STATE_KEY]: links[next].href }, "", links[next].href);
   show(next);
+}
+
+function nextPageLink() {
+  return document.querySelector(".pager a[rel=next]");
+}
+
+// Past the page's last tile: the pager's next page's tiles go on the end of the grid, and the pager's next link
+// moves on to the page after (its previous link stays: the grid still starts where it did).
+let appending = null;
+function appendNextPage() {
+  if (!appending) {
+    appending = (async () => {
+      const pagerNext = nextPageLink();
+      const page = await fetchPage(pagerNext.href);
+      const grid = document.getElementById("photo-grid");
+      const month = (item) => item && item.textContent.trim();
+      const lastMonth = month(Array.from(grid.querySelectorAll(".grid__month")).pop());
+      for (const item of page.querySelectorAll("#photo-grid > li")) {
+        if (item.matches(".grid__month") && month(item) === lastMonth) continue; // that month goes on
+        grid.append(document.importNode(item, true));
+      }
+      const following = page.querySelector(".pager a[rel=next]");
+      if (following) pagerNext.setAttribute("href", following.getAttribute("href"));
+      else if (pagerNext.parentElement.querySelectorAll("a").length > 1) pagerNext.remove();
+      else pagerNext.parentElement.remove();
+    })().finally(() => (appending = null));
+  }
+  return appending;
 }
 
 async function show(at) {
@@ -58,7 +97,7 @@ async function show(at) {
   viewer.status.textContent = `Photo ${at + 1} of ${links.length}: ${title}`;
   const focused = document.activeElement;
   viewer.previous.disabled = at === 0;
-  viewer.next.disabled = at === links.length - 1;
+  viewer.next.disabled = at === links.length - 1 && !nextPageLink();
   // A button that has just been disabled would drop the focus: it goes to the other one, or to Close.
   if (focused === viewer.previous || focused === viewer.next) {
     const other = focused === viewer.next ? viewer.previous : viewer.next;
@@ -76,7 +115,7 @@ async function show(at) {
   try {
     details = await load(link.href);
   } catch (error) {
-    if (index === at) showProblem(`This photo could not be loaded: ${error.message}`);
+    if (index === at && viewer.dialog.open) showProblem(`This photo could not be loaded: ${error.message}`);
     return;
   }
   if (index !== at || !viewer.dialog.open) return; // paged on or closed meanwhile
@@ -153,10 +192,14 @@ function load(href) {
   return pages.get(href);
 }
 
-async function fetchDetails(href) {
+async function fetchPage(href) {
   const response = await fetch(href, { credentials: "same-origin", headers: { Accept: "text/html" } });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  return new DOMParser().parseFromString(await response.text(), "text/html");
+}
+
+async function fetchDetails(href) {
+  const page = await fetchPage(href);
   const image = page.querySelector(".photo__figure img");
   const form = page.querySelector(".favourite-form");
   return {
