@@ -4,6 +4,7 @@ same access rules; Escape and Back return to the grid as it was left."""
 
 import datetime
 import re
+from pathlib import PurePosixPath
 
 import pytest
 from playwright.sync_api import expect
@@ -62,6 +63,20 @@ def grid_tiles(page, count):
     return [(link.get_attribute("href"), link.locator(".tile__title").inner_text()) for link in links.all()]
 
 
+# Whether each (page URL, key stem) has been fetched: the page and an image of the photo other than its thumbnail.
+FETCHED = """(photos) => {
+    const names = performance.getEntriesByType("resource").map((entry) => entry.name);
+    return photos.every(([page, stem]) => names.includes(page)
+        && names.some((name) => name.includes(stem) && !name.includes(".thumbnail.")));
+}"""
+
+
+def page_and_stem(site, href):
+    """A tile's photo page and its key's stem (in its renditions' URLs)."""
+    photo = Photo.objects.get(pk=int(href.rstrip("/").rsplit("/", 1)[1]))
+    return [f"{site}{href}", PurePosixPath(photo.image.name).stem]
+
+
 def test_the_owner_pages_through_the_gallery_with_the_keyboard_and_stars_a_photo(page, site, problems, make_user):
     owner = make_user("photographer")
     photos = photos_of(owner, 4)
@@ -76,6 +91,8 @@ def test_the_owner_pages_through_the_gallery_with_the_keyboard_and_stars_a_photo
 
     tile_links(page).nth(1).click()
     first_image = expect_showing(page, f"{site}{tiles[1][0]}", 2, tiles[1][1])
+    # Its neighbours' pages and images are fetched before they are asked for.
+    page.wait_for_function(FETCHED, arg=[page_and_stem(site, tiles[0][0]), page_and_stem(site, tiles[2][0])])
     page.keyboard.press("ArrowRight")
     second_image = expect_showing(page, f"{site}{tiles[2][0]}", 3, tiles[2][1])
     assert first_image != second_image
