@@ -267,3 +267,29 @@ def test_next_past_the_pages_last_tile_puts_the_next_pages_tiles_on_the_grid(pag
     expect(page.get_by_role("link", name="Older →")).to_have_count(0)
     expect(tile_links(page).nth(4)).to_be_focused()
     assert problems == []
+
+
+def test_staff_allowed_to_change_photos_star_others_photos(page, site, problems, make_user, make_staff):
+    owner = make_user("photographer")
+    make_staff("editor", "change_photo")
+    (photo,) = photos_of(owner, 1)
+    log_in(page, site, "editor")
+    page.goto(f"{site}/")
+    tile_links(page).first.click()
+    star = viewer(page).get_by_role("button", name="Favourite")
+    star.click()
+    expect(star).to_have_attribute("aria-pressed", "true")
+    assert Photo.objects.get(pk=photo.pk).favorite
+    assert problems == []
+
+
+def test_a_click_another_script_has_taken_opens_no_viewer(page, site, problems, make_user):
+    photos_of(make_user("photographer"), 2)
+    page.goto(f"{site}/")
+    # As select.js does in selection mode: it takes the click on the grid, before it reaches document.
+    page.evaluate("document.getElementById('photo-grid').addEventListener('click', (event) => event.preventDefault())")
+    tile_links(page).first.click()
+    page.wait_for_timeout(300)
+    expect(page).to_have_url(f"{site}/")
+    expect(viewer(page)).to_have_count(0)
+    assert problems == []
