@@ -185,6 +185,7 @@ def test_sign_up_upload_browse_edit_delete_log_out(page, site, problems, bucket,
         assert ".thumbnail.webp?" in shown_image(tile.locator("img")), "a desktop screen's tile takes the thumbnail"
 
     page.get_by_role("link", name="beach", exact=True).click()
+    page.get_by_role("dialog").get_by_role("link", name="The photo’s page").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("beach")
     expect(page.get_by_text("1200 × 900 pixels")).to_be_visible()
     assert ".display.webp?" in shown_image(page.locator(".photo__figure img"))
@@ -303,6 +304,7 @@ def test_anonymous_visitor_sees_photos_but_no_controls_and_cannot_upload(page, s
     expect(page.locator(".grid .tile")).to_have_count(1)
     expect(page.get_by_role("link", name="Upload", exact=True)).to_have_count(0)
     page.locator(".grid .tile a").click()
+    page.get_by_role("dialog").get_by_role("link", name="The photo’s page").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("harbour")
     expect(page.get_by_role("button", name="Save changes")).to_have_count(0)
     expect(page.get_by_role("link", name="Delete…")).to_have_count(0)
