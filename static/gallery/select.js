@@ -1,7 +1,10 @@
 // Selecting photos in a grid: the tiles' checkboxes belong to the form#selection toolbar, which works without
-// this script. With it the toolbar counts the selection, offers "Select all" and "Clear", Shift-click selects a
-// range, Escape clears, and the actions wait for a selection. Other scripts read the selection from the
-// "photos:selection" event on document (detail.ids), and add their own buttons to the toolbar.
+// this script (each button posts to a page view). With it the toolbar counts the selection, offers "Select all"
+// and "Clear"; Shift-click or Shift+Space selects a range, Escape clears; in selection mode a click on a tile
+// toggles it instead of opening it. The selection is kept per list (its address less the cursor) in
+// sessionStorage, so it spans pages. Favourite, Unfavourite and Move to trash go to the API's bulk endpoints and
+// change the page in place; the album actions post the form, with the photos ticked on other pages.
+// Other scripts read the selection from the "photos:selection" event on document (detail.ids).
 (function () {
   "use strict";
 
@@ -10,9 +13,41 @@
   if (!toolbar || !grid) return;
 
   const count = document.getElementById("selection-count");
+  const status = document.getElementById("selection-status");
+  const csrfToken = toolbar.querySelector("input[name=csrfmiddlewaretoken]").value;
   const boxes = () => Array.from(grid.querySelectorAll(".tile__check"));
   const actions = () => Array.from(toolbar.querySelectorAll("[data-needs-selection]"));
+  const storeKey = (() => {
+    const params = new URLSearchParams(location.search);
+    params.delete("cursor");
+    return `photos:selection:${location.pathname}?${params}`;
+  })();
+  const postedKey = `${storeKey}:posted`;
+  const selected = new Set(stored());
   let anchor = null;
+  let shiftSpace = false;
+
+  function stored() {
+    try {
+      // A form posted from this list comes back here: kept if it failed, cleared if it did what it said.
+      if (sessionStorage.getItem(postedKey)) {
+        sessionStorage.removeItem(postedKey);
+        if (!document.querySelector(".message--error")) sessionStorage.removeItem(storeKey);
+      }
+      return JSON.parse(sessionStorage.getItem(storeKey)) || [];
+    } catch {
+      return []; // storage refused or spoilt: the selection lasts as long as the page
+    }
+  }
+
+  function store(key, value) {
+    try {
+      if (value === null) sessionStorage.removeItem(key);
+      else sessionStorage.setItem(key, value);
+    } catch {
+      // as above
+    }
+  }
 
   function button(text, handler) {
     const node = document.createElement("button");
@@ -25,40 +60,211 @@
 
   const selectAll = button("Select all", () => setAll(true));
   const clear = button("Clear", () => setAll(false));
-  toolbar.append(selectAll, clear);
+  toolbar.insertBefore(selectAll, status);
+  toolbar.insertBefore(clear, status);
   toolbar.classList.add("selection--js");
 
+  function mark(box) {
+    box.closest(".tile").classList.toggle("tile--selected", box.checked);
+  }
+
+  function setBox(box, checked) {
+    box.checked = checked;
+    if (checked) selected.add(box.value);
+    else selected.delete(box.value);
+    mark(box);
+  }
+
   function setAll(checked) {
-    for (const box of boxes()) box.checked = checked;
+    for (const box of boxes()) setBox(box, checked);
+    if (!checked) selected.clear();
     update();
   }
 
   function update() {
-    const selected = boxes().filter((box) => box.checked);
-    for (const box of boxes()) box.closest(".tile").classList.toggle("tile--selected", box.checked);
-    const n = selected.length;
-    count.textContent = n ? `${n} photo${n === 1 ? "" : "s"} selected` : "Tick photos to select them.";
+    const n = selected.size;
+    const here = boxes();
+    count.textContent = n ? `${n} photo${n === 1 ? "" : "s"} selected` : "Tick photos to act on them.";
     for (const action of actions()) action.disabled = n === 0;
     clear.hidden = n === 0;
-    selectAll.hidden = n === boxes().length;
-    document.dispatchEvent(
-      new CustomEvent("photos:selection", { detail: { ids: selected.map((box) => Number(box.value)) } })
-    );
+    selectAll.hidden = here.every((box) => box.checked);
+    grid.classList.toggle("grid--selecting", n > 0);
+    store(storeKey, n ? JSON.stringify([...selected]) : null);
+    document.dispatchEvent(new CustomEvent("photos:selection", { detail: { ids: [...selected].map(Number) } }));
+  }
+
+  // The box has its new state; with `ranged`, every box from the last one clicked to it takes that state too.
+  function toggled(box, ranged) {
+    const all = boxes();
+    const from = all.indexOf(anchor);
+    if (ranged && from !== -1 && anchor !== box) {
+      const to = all.indexOf(box);
+      for (const other of all.slice(Math.min(from, to), Math.max(from, to) + 1)) setBox(other, box.checked);
+    } else {
+      setBox(box, box.checked);
+    }
+    anchor = box;
+    update();
   }
 
   grid.addEventListener("click", (event) => {
     const box = event.target.closest(".tile__check");
-    if (!box) return;
-    const all = boxes();
-    if (event.shiftKey && anchor && anchor !== box) {
-      const [from, to] = [all.indexOf(anchor), all.indexOf(box)].sort((a, b) => a - b);
-      for (const other of all.slice(from, to + 1)) other.checked = box.checked;
+    if (box) {
+      toggled(box, event.shiftKey || shiftSpace);
+      shiftSpace = false;
+      return;
     }
-    anchor = box;
+    // In selection mode a tile's link toggles it; viewer.js leaves a click whose default was prevented alone.
+    const link = event.target.closest(".tile__link");
+    const tileBox = link && link.closest(".tile").querySelector(".tile__check");
+    if (!tileBox || selected.size === 0) return;
+    event.preventDefault();
+    tileBox.checked = !tileBox.checked;
+    toggled(tileBox, event.shiftKey);
   });
-  grid.addEventListener("change", update);
+
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && boxes().some((box) => box.checked)) setAll(false);
+    if (document.querySelector("dialog[open]")) return; // the viewer's keys
+    if (event.key === " ") shiftSpace = event.shiftKey && event.target.matches(".tile__check");
+    if (event.key === "Escape" && selected.size) setAll(false);
   });
+
+  toolbar.addEventListener("submit", (event) => {
+    const action = event.submitter;
+    if (action && action.dataset.apiUrl) {
+      event.preventDefault();
+      act(action);
+      return;
+    }
+    // A plain post (the album actions) sends the photos ticked on other pages too.
+    const here = new Set(boxes().map((box) => box.value));
+    for (const id of selected) if (!here.has(id)) toolbar.append(hiddenPhoto(id));
+    store(postedKey, "1");
+  });
+
+  function hiddenPhoto(id) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "photo";
+    input.value = id;
+    return input;
+  }
+
+  function say(text, isError, undo) {
+    status.replaceChildren(text);
+    status.classList.toggle("selection__status--error", Boolean(isError));
+    if (undo) status.append(" ", button("Undo", undo));
+  }
+
+  async function post(url, ids) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify({ photo_ids: ids }),
+      credentials: "same-origin",
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw refusal(response.status, body);
+    return body.photo_ids || [];
+  }
+
+  // What went wrong, in words, with the refused photos marked in the grid.
+  function refusal(code, body) {
+    const ids = Array.isArray(body.photo_ids) ? body.photo_ids.filter(Number.isInteger) : [];
+    for (const id of ids) tileOf(id)?.classList.add("tile--refused");
+    let text = typeof body.detail === "string" ? body.detail : `The server answered ${code}.`;
+    if (ids.length) text += ` (${plural(ids.length)} refused; nothing was changed.)`;
+    else if (Array.isArray(body.photo_ids)) text = `${body.photo_ids.join(" ")} Nothing was changed.`;
+    return new Error(text);
+  }
+
+  const tileOf = (id) => grid.querySelector(`.tile[data-photo-id="${Number(id)}"]`);
+  const plural = (n) => `${n} photo${n === 1 ? "" : "s"}`;
+
+  async function act(action) {
+    const ids = [...selected].map(Number);
+    for (const tile of grid.querySelectorAll(".tile--refused")) tile.classList.remove("tile--refused");
+    for (const other of actions()) other.disabled = true;
+    say("Working…");
+    try {
+      const done = await post(action.dataset.apiUrl, ids);
+      setAll(false);
+      ({ favorite: starred, unfavorite: unstarred, trash: trashed })[action.dataset.bulk](done);
+    } catch (error) {
+      say(error instanceof TypeError ? "The site could not be reached; nothing was changed." : error.message, true);
+      update();
+    }
+  }
+
+  function starred(ids) {
+    for (const tile of ids.map(tileOf)) {
+      if (tile && !tile.querySelector(".tile__star")) tile.querySelector(".tile__link").after(star());
+    }
+    say(`Added ${plural(ids.length)} to your favourites.`);
+  }
+
+  function unstarred(ids) {
+    if ("unstarredLeave" in toolbar.dataset) {
+      removeTiles(ids);
+    } else {
+      for (const tile of ids.map(tileOf)) tile?.querySelector(".tile__star")?.remove();
+    }
+    say(`Unstarred ${plural(ids.length)}.`);
+  }
+
+  function star() {
+    const node = document.createElement("span");
+    node.className = "tile__star";
+    node.setAttribute("role", "img");
+    node.setAttribute("aria-label", "Favourite");
+    node.textContent = "★";
+    return node;
+  }
+
+  function trashed(ids) {
+    const removed = removeTiles(ids);
+    const restoreUrl = toolbar.dataset.restoreUrl;
+    if (!restoreUrl) {
+      say(`Deleted ${plural(ids.length)}.`);
+      return;
+    }
+    say(`Moved ${plural(ids.length)} to the trash.`, false, async () => {
+      try {
+        const back = await post(restoreUrl, ids);
+        // Back in place, the last removed first, so that each finds the neighbour it had.
+        for (const [node, parent, next] of removed.reverse()) parent.insertBefore(node, next);
+        say(`Restored ${plural(back.length)}.`);
+        update();
+      } catch (error) {
+        say(error.message, true);
+      }
+    });
+  }
+
+  // Take tiles out of the grid (and a month heading left with none); returns what went, to put back.
+  function removeTiles(ids) {
+    const removed = [];
+    const take = (node) => {
+      removed.push([node, node.parentNode, node.nextSibling]);
+      node.remove();
+    };
+    for (const tile of ids.map(tileOf)) {
+      if (!tile) continue;
+      const heading = tile.previousElementSibling;
+      const next = tile.nextElementSibling;
+      take(tile);
+      if (heading?.matches(".grid__month") && (!next || next.matches(".grid__month"))) take(heading);
+    }
+    if (anchor && !anchor.isConnected) anchor = null;
+    update();
+    return removed;
+  }
+
+  // What the browser or an earlier page of this list had ticked.
+  for (const box of boxes()) {
+    if (box.checked) selected.add(box.value);
+    else if (selected.has(box.value)) box.checked = true;
+    if (box.checked) mark(box);
+  }
   update();
 })();
