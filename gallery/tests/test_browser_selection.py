@@ -34,7 +34,8 @@ def tile(page, photo):
 
 
 def checked(page):
-    return page.eval_on_selector_all(".tile__check:checked", "boxes => boxes.map((box) => box.getAttribute('aria-label'))")
+    labels = "boxes => boxes.map((box) => box.getAttribute('aria-label'))"
+    return page.eval_on_selector_all(".tile__check:checked", labels)
 
 
 def in_trash(photos):
