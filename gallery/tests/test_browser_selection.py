@@ -4,6 +4,7 @@ bulk actions through the API changing the page in place; without JavaScript the 
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from gallery.models import Photo
@@ -16,6 +17,8 @@ site = test_browser.site
 problems = test_browser.problems
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+WCAG_A_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 @pytest.fixture
@@ -194,3 +197,29 @@ def test_without_javascript_the_plain_form_moves_a_selection_to_the_trash(browse
     assert list(Photo.objects.filter(favorite=True).values_list("pk", flat=True)) == [photos[0].pk]
     assert problems == []
     context.close()
+
+
+def axe_violations(page):
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it is now: the rule and the elements."""
+    results = Axe().run(page, options=WCAG_A_AA).response
+    return [(rule["id"], [node["target"] for node in rule["nodes"]]) for rule in results["violations"]]
+
+
+def test_axe_finds_nothing_on_a_grid_in_selection_mode(page, site, problems, photos):
+    test_browser.log_in(page, site, "chooser")
+    assert axe_violations(page) == [], "before any selection"
+
+    box(page, 1).check()
+    box(page, 2).check()
+    page.get_by_role("button", name="Favourite", exact=True).click()
+    expect(page.locator(".tile__star")).to_have_count(2)
+    box(page, 3).check()
+    box(page, 4).check()
+    page.get_by_role("button", name="Move to trash").click()
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
+    box(page, 5).check()
+
+    assert axe_violations(page) == [], "stars, a selection, the status and its Undo"
+    page.goto(f"{site}/favourites/")
+    assert axe_violations(page) == [], "the favourites' grid"
+    assert problems == []

@@ -25,7 +25,6 @@
   const postedKey = `${storeKey}:posted`;
   const selected = new Set(stored());
   let anchor = null;
-  let shiftSpace = false;
 
   function stored() {
     try {
@@ -110,8 +109,7 @@
   grid.addEventListener("click", (event) => {
     const box = event.target.closest(".tile__check");
     if (box) {
-      toggled(box, event.shiftKey || shiftSpace);
-      shiftSpace = false;
+      toggled(box, event.shiftKey); // Space on a box clicks it, with Shift held for Shift+Space
       return;
     }
     // In selection mode a tile's link toggles it; viewer.js leaves a click whose default was prevented alone.
@@ -125,7 +123,6 @@
 
   document.addEventListener("keydown", (event) => {
     if (document.querySelector("dialog[open]")) return; // the viewer's keys
-    if (event.key === " ") shiftSpace = event.shiftKey && event.target.matches(".tile__check");
     if (event.key === "Escape" && selected.size) setAll(false);
   });
 
