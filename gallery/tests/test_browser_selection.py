@@ -122,6 +122,21 @@ def test_favourite_then_trash_a_selection_in_place_and_undo(page, site, problems
     assert problems == []
 
 
+def test_unstarred_photos_leave_the_favourites(page, site, problems, photos):
+    Photo.objects.filter(pk__in=[photos[1].pk, photos[2].pk]).update(favorite=True)
+    test_browser.log_in(page, site, "chooser")
+    page.goto(f"{site}/favourites/")
+
+    box(page, 2).check()
+    page.get_by_role("button", name="Unfavourite").click()
+
+    expect(page.locator("#selection-status")).to_have_text("Unstarred 1 photo.")
+    expect(page.locator(".grid .tile")).to_have_count(1)
+    expect(tile(page, photos[1]).get_by_role("img", name="Favourite")).to_be_visible()
+    assert list(Photo.objects.filter(favorite=True).values_list("pk", flat=True)) == [photos[1].pk]
+    assert problems == []
+
+
 def test_a_selection_across_pages_is_kept_and_acted_on_at_once(page, site, problems, photos):
     album = album_of(photos[0].owner, title="Chosen")
     test_browser.log_in(page, site, "chooser")

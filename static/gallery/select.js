@@ -135,6 +135,7 @@
     }
     // A plain post (the album actions) sends the photos ticked on other pages too.
     const here = new Set(boxes().map((box) => box.value));
+    for (const input of toolbar.querySelectorAll("input[data-elsewhere]")) input.remove(); // from a post before
     for (const id of selected) if (!here.has(id)) toolbar.append(hiddenPhoto(id));
     store(postedKey, "1");
   });
@@ -144,6 +145,7 @@
     input.type = "hidden";
     input.name = "photo";
     input.value = id;
+    input.dataset.elsewhere = "";
     return input;
   }
 
