@@ -1,6 +1,8 @@
 """The library's pages: search, favourites, a person's photos, the trash, and the photo page's star and trash
 buttons. Each is a thin view over the same querysets, filters, paginator and functions as the API."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -103,11 +105,25 @@ def posted_photos(request, allowed, photos=None):
         raise PermissionDenied(refused.detail["detail"]) from None
 
 
+def selection_needed(view):
+    """A selection's button with nothing ticked goes back saying so, as the album actions do."""
+
+    @wraps(view)
+    def checked(request):
+        if not any(request.POST.getlist(field) for field in PHOTO_ID_FIELDS):
+            messages.error(request, "Select one or more photos first.")
+            return back(request, "gallery")
+        return view(request)
+
+    return checked
+
+
 def count(ids):
     return f"{len(ids)} photo{'' if len(ids) == 1 else 's'}"
 
 
 @require_POST
+@selection_needed
 def favourite(request):
     """Star (favorite=1) or unstar photos."""
     starred = request.POST.get("favorite") == "1"
@@ -117,6 +133,7 @@ def favourite(request):
 
 
 @require_POST
+@selection_needed
 def move_to_trash(request):
     """Move the posted photos to the trash (delete them when the trash is off): the selection's button."""
     moved = trash.move_to_trash(posted_photos(request, deletable_photos))

@@ -72,6 +72,8 @@ def test_the_toolbars_move_to_trash_posts_the_checkboxes_and_goes_back(client, a
     assert "Moved 2 photos to the trash." in client.get("/").text
     assert checkboxes(client.get("/").text) == [photos[1].pk]
     assert checkboxes(client.get("/trash/").text) == [], "the trash has its own buttons"
+    nothing = client.post("/photos/trash/", {"next": "/"}, follow=True)
+    assert "Select one or more photos first." in nothing.text and trashed(photos[1]) == [False]
     # The photo page's field name is taken too, and a photo already in the trash stays there.
     client.post("/photos/trash/", {"photo_ids": [photos[1].pk], "photo": [photos[0].pk]})
     assert trashed(*photos) == [True, True, True]
