@@ -220,7 +220,11 @@ def axe_violations(page):
     return [(rule["id"], [node["target"] for node in rule["nodes"]]) for rule in results["violations"]]
 
 
-def test_axe_finds_nothing_on_a_grid_in_selection_mode(page, site, problems, photos):
+@pytest.mark.parametrize("width", test_browser.WIDTHS.values(), ids=test_browser.WIDTHS.keys())
+def test_axe_finds_nothing_on_a_grid_in_selection_mode(browser, site, photos, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    problems = test_browser.watch(page)
     test_browser.log_in(page, site, "chooser")
     assert axe_violations(page) == [], "before any selection"
 
@@ -235,6 +239,10 @@ def test_axe_finds_nothing_on_a_grid_in_selection_mode(page, site, problems, pho
     box(page, 5).check()
 
     assert axe_violations(page) == [], "stars, a selection, the status and its Undo"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "nothing sticks out sideways"
+    test_browser.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=test_browser.SCREENSHOTS / f"selection-{width}.png")
     page.goto(f"{site}/favourites/")
     assert axe_violations(page) == [], "the favourites' grid"
     assert problems == []
+    context.close()
