@@ -17,6 +17,8 @@
   const csrfToken = toolbar.querySelector("input[name=csrfmiddlewaretoken]").value;
   const boxes = () => Array.from(grid.querySelectorAll(".tile__check"));
   const actions = () => Array.from(toolbar.querySelectorAll("[data-needs-selection]"));
+  const tileOf = (id) => grid.querySelector(`.tile[data-photo-id="${Number(id)}"]`);
+  const plural = (n) => `${n} photo${n === 1 ? "" : "s"}`;
   const storeKey = (() => {
     const params = new URLSearchParams(location.search);
     params.delete("cursor");
@@ -83,7 +85,9 @@
   function update() {
     const n = selected.size;
     const here = boxes();
-    count.textContent = n ? `${n} photo${n === 1 ? "" : "s"} selected` : "Tick photos to act on them.";
+    const elsewhere = n - here.filter((box) => box.checked).length;
+    const others = elsewhere ? `, ${elsewhere} on ${elsewhere === 1 ? "another page" : "other pages"}` : "";
+    count.textContent = n ? `${plural(n)} selected${others}` : "Tick photos to act on them.";
     for (const action of actions()) action.disabled = n === 0;
     clear.hidden = n === 0;
     selectAll.hidden = here.every((box) => box.checked);
@@ -176,9 +180,6 @@
     else if (Array.isArray(body.photo_ids)) text = `${body.photo_ids.join(" ")} Nothing was changed.`;
     return new Error(text);
   }
-
-  const tileOf = (id) => grid.querySelector(`.tile[data-photo-id="${Number(id)}"]`);
-  const plural = (n) => `${n} photo${n === 1 ? "" : "s"}`;
 
   async function act(action) {
     const ids = [...selected].map(Number);
