@@ -188,8 +188,16 @@ def test_a_refusal_is_shown_in_the_toolbar_and_nothing_changes(page, site, photo
     expect(page.locator(".grid .tile")).to_have_count(6)
     expect(page.locator("#selection-count")).to_have_text("2 photos selected")  # kept, to try something else
     assert in_trash(photos) == [False] * 6
+
+    # A request that never arrives is said too.
+    page.route("**/api/photos/favorite", lambda route: route.abort())
+    page.get_by_role("button", name="Favourite", exact=True).click()
+    expect(status).to_have_text("The site could not be reached; try again.")
+    expect(page.get_by_role("button", name="Favourite", exact=True)).to_be_enabled()
+    assert not Photo.objects.filter(favorite=True).exists()
     assert [p for p in page_problems if not p.startswith("console: Failed to load resource")] == [
-        f"403 {site}/api/photos/trash"
+        f"403 {site}/api/photos/trash",
+        f"failed: {site}/api/photos/favorite net::ERR_FAILED",
     ]
 
 

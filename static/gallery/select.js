@@ -191,7 +191,7 @@
       setAll(false);
       ({ favorite: starred, unfavorite: unstarred, trash: trashed })[action.dataset.bulk](done);
     } catch (error) {
-      say(error instanceof TypeError ? "The site could not be reached; nothing was changed." : error.message, true);
+      say(error instanceof TypeError ? "The site could not be reached; try again." : error.message, true);
       update();
     }
   }
