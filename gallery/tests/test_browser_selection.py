@@ -147,9 +147,30 @@ def test_a_selection_across_pages_is_kept_and_acted_on_at_once(page, site, probl
     page.get_by_role("link", name="Older").click()
     box(page, 2).check()
     expect(count).to_have_text("2 photos selected, 1 on another page")
-    page.get_by_role("link", name="Newer").click()
+    page.go_back()  # the browser's Back too, from its back-forward cache or not
     expect(box(page, 5)).to_be_checked()
     expect(count).to_have_text("2 photos selected, 1 on another page")
+    page.go_forward()
+    page.keyboard.press("Escape")
+    page.go_back()
+    expect(count).to_have_text("Tick photos to act on them.")
+    expect(box(page, 5)).not_to_be_checked()
+    box(page, 5).check()
+    page.get_by_role("link", name="Older").click()
+    box(page, 2).check()
+    page.get_by_role("link", name="Newer").click()
+    expect(count).to_have_text("2 photos selected, 1 on another page")
+    # Back from the back-forward cache (which Playwright's Chromium turns off) after another page cleared it.
+    page.evaluate("""() => {
+        sessionStorage.clear();
+        window.dispatchEvent(new PageTransitionEvent("pageshow", { persisted: true }));
+    }""")
+    expect(count).to_have_text("Tick photos to act on them.")
+    expect(box(page, 5)).not_to_be_checked()
+    box(page, 5).check()
+    page.get_by_role("link", name="Older").click()
+    box(page, 2).check()
+    page.get_by_role("link", name="Newer").click()
 
     # A plain post (an album action) sends the photos ticked on the other page too, then the selection is done.
     page.get_by_role("button", name="Add to album").click()

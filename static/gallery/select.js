@@ -25,7 +25,7 @@
     return `photos:selection:${location.pathname}?${params}`;
   })();
   const postedKey = `${storeKey}:posted`;
-  const selected = new Set(stored());
+  const selected = new Set();
   let anchor = null;
 
   function stored() {
@@ -181,6 +181,9 @@
     return new Error(text);
   }
 
+  // fetch rejects with a TypeError when the request never got an answer.
+  const failure = (error) => (error instanceof TypeError ? "The site could not be reached; try again." : error.message);
+
   async function act(action) {
     const ids = [...selected].map(Number);
     for (const tile of grid.querySelectorAll(".tile--refused")) tile.classList.remove("tile--refused");
@@ -191,7 +194,7 @@
       setAll(false);
       ({ favorite: starred, unfavorite: unstarred, trash: trashed })[action.dataset.bulk](done);
     } catch (error) {
-      say(error instanceof TypeError ? "The site could not be reached; try again." : error.message, true);
+      say(failure(error), true);
       update();
     }
   }
@@ -228,7 +231,10 @@
       say(`Deleted ${plural(ids.length)}.`);
       return;
     }
+    let undoing = false;
     say(`Moved ${plural(ids.length)} to the trash.`, false, async () => {
+      if (undoing) return;
+      undoing = true;
       try {
         const back = await post(restoreUrl, ids);
         // Back in place, the last removed first, so that each finds the neighbour it had.
@@ -236,7 +242,7 @@
         say(`Restored ${plural(back.length)}.`);
         update();
       } catch (error) {
-        say(error.message, true);
+        say(failure(error), true);
       }
     });
   }
@@ -260,11 +266,18 @@
     return removed;
   }
 
-  // What the browser or an earlier page of this list had ticked.
-  for (const box of boxes()) {
-    if (box.checked) selected.add(box.value);
-    else if (selected.has(box.value)) box.checked = true;
-    if (box.checked) mark(box);
+  // The boxes tick as the stored selection says: at load and when the page comes back from the back-forward
+  // cache, since another page of the list may have changed it.
+  function restore() {
+    selected.clear();
+    for (const id of stored()) selected.add(String(id));
+    for (const box of boxes()) {
+      const wanted = selected.has(box.value);
+      if (wanted || box.checked) setBox(box, wanted);
+    }
+    update();
   }
-  update();
+
+  window.addEventListener("pageshow", (event) => event.persisted && restore());
+  restore();
 })();
