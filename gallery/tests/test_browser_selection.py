@@ -137,6 +137,27 @@ def test_unstarred_photos_leave_the_favourites(page, site, problems, photos):
     assert problems == []
 
 
+def test_an_albums_grid_stars_and_trashes_too(page, site, problems, photos):
+    album = album_of(photos[0].owner, photos[:3], title="Three")
+    test_browser.log_in(page, site, "chooser")
+    page.goto(f"{site}/albums/{album.pk}/")
+
+    box(page, 0).check()
+    box(page, 2).click(modifiers=["Shift"])
+    page.get_by_role("button", name="Favourite", exact=True).click()
+    expect(page.locator(".tile__star")).to_have_count(3)
+    box(page, 1).check()
+    page.get_by_role("button", name="Move to trash").click()
+
+    expect(page.locator("#selection-status")).to_have_text("Moved 1 photo to the trash. Undo")
+    expect(page.locator(".grid .tile")).to_have_count(2)
+    assert in_trash(photos[:3]) == [False, True, False]
+    assert Photo.all_objects.filter(favorite=True).count() == 3
+    page.reload()
+    expect(page.locator(".grid .tile")).to_have_count(2)
+    assert problems == []
+
+
 def test_a_selection_across_pages_is_kept_and_acted_on_at_once(page, site, problems, photos):
     album = album_of(photos[0].owner, title="Chosen")
     test_browser.log_in(page, site, "chooser")
