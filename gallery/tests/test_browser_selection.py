@@ -164,10 +164,14 @@ def test_a_selection_across_pages_is_kept_and_acted_on_at_once(page, site, probl
     page.goto(f"{site}/?limit=2")
     count = page.locator("#selection-count")
 
-    box(page, 5).check()
-    page.get_by_role("link", name="Older").click()
-    box(page, 2).check()
-    expect(count).to_have_text("2 photos selected, 1 on another page")
+    def tick_p5_then_p2_on_the_next_page():
+        expect(box(page, 5)).not_to_be_checked()
+        box(page, 5).check()
+        page.get_by_role("link", name="Older").click()
+        box(page, 2).check()
+        expect(count).to_have_text("2 photos selected, 1 on another page")
+
+    tick_p5_then_p2_on_the_next_page()
     page.go_back()  # the browser's Back too, from its back-forward cache or not
     expect(box(page, 5)).to_be_checked()
     expect(count).to_have_text("2 photos selected, 1 on another page")
@@ -175,10 +179,7 @@ def test_a_selection_across_pages_is_kept_and_acted_on_at_once(page, site, probl
     page.keyboard.press("Escape")
     page.go_back()
     expect(count).to_have_text("Tick photos to act on them.")
-    expect(box(page, 5)).not_to_be_checked()
-    box(page, 5).check()
-    page.get_by_role("link", name="Older").click()
-    box(page, 2).check()
+    tick_p5_then_p2_on_the_next_page()
     page.get_by_role("link", name="Newer").click()
     expect(count).to_have_text("2 photos selected, 1 on another page")
     # Back from the back-forward cache (which Playwright's Chromium turns off) after another page cleared it.
@@ -187,10 +188,7 @@ def test_a_selection_across_pages_is_kept_and_acted_on_at_once(page, site, probl
         window.dispatchEvent(new PageTransitionEvent("pageshow", { persisted: true }));
     }""")
     expect(count).to_have_text("Tick photos to act on them.")
-    expect(box(page, 5)).not_to_be_checked()
-    box(page, 5).check()
-    page.get_by_role("link", name="Older").click()
-    box(page, 2).check()
+    tick_p5_then_p2_on_the_next_page()
     page.get_by_role("link", name="Newer").click()
 
     # A plain post (an album action) sends the photos ticked on the other page too, then the selection is done.
