@@ -4,6 +4,8 @@ Unfavourite and Move to trash, and who may post them (all or nothing)."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from gallery.models import Photo
 from gallery.tests.support import album_of, stored_photo
@@ -131,3 +133,19 @@ def test_staff_act_on_others_photos_with_the_permission(client, make_staff, phot
     assert (star.status_code, move.status_code) == (302 if may_star else 403, 302 if may_trash else 403)
     assert Photo.all_objects.filter(pk__in=ids, favorite=True).count() == (2 if may_star else 0)
     assert trashed(*photos) == [False, may_trash, may_trash]
+
+
+@pytest.mark.parametrize("path", ["/people/alice/", "/search/?q=p", "/favourites/"])
+def test_the_selection_costs_the_same_queries_whatever_the_page_size(client, alice, make_user, path):
+    for n in range(6):
+        stored_photo(alice, f"p{n}.jpg")
+    Photo.objects.update(favorite=True)
+
+    for user in (alice, make_user("bob")):
+        client.force_login(user)
+        counts = set()
+        for limit in (1, 6):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(f"{path}{'&' if '?' in path else '?'}limit={limit}").status_code == 200
+            counts.add(len(queries))
+        assert len(counts) == 1, (user, path, counts)
