@@ -66,17 +66,22 @@ def test_click_shift_click_keyboard_and_selection_mode(page, site, problems, pho
     assert checked(page) == ["Select p4", "Select p3", "Select p2", "Select p1"]
 
     # In selection mode a click on a tile toggles it instead of opening the photo.
+    page.evaluate("() => document.addEventListener('click', (e) => { window.leftAlone = e.defaultPrevented; })")
     tile(page, photos[0]).locator(".tile__link").click()
+    assert page.evaluate("window.leftAlone"), "what viewer.js sees on document"
     tile(page, photos[4]).locator(".tile__link").click()
     expect(count).to_have_text("4 photos selected")
     assert checked(page) == ["Select p3", "Select p2", "Select p1", "Select p0"]
+    tile(page, photos[5]).locator(".tile__link").click(modifiers=["Shift"])
+    expect(count).to_have_text("6 photos selected")
     expect(page).to_have_url(f"{site}/")
 
     # While the viewer's dialog is open, Escape is the viewer's.
     page.evaluate("() => { const d = document.createElement('dialog'); document.body.append(d); d.show(); }")
     page.keyboard.press("Escape")
-    expect(count).to_have_text("4 photos selected")
+    expect(count).to_have_text("6 photos selected")
     page.evaluate("() => document.querySelector('dialog').remove()")
+    assert page.eval_on_selector("#selection", "bar => getComputedStyle(bar).position") == "sticky"
     page.get_by_role("button", name="Clear").click()
     expect(count).to_have_text("Tick photos to act on them.")
     tile(page, photos[0]).locator(".tile__link").click()
@@ -275,6 +280,8 @@ def test_axe_finds_nothing_on_a_grid_in_selection_mode(browser, site, photos, wi
     problems = test_browser.watch(page)
     test_browser.log_in(page, site, "chooser")
     assert axe_violations(page) == [], "before any selection"
+    position = "() => getComputedStyle(document.getElementById('selection')).position"
+    assert page.evaluate(position) == ("static" if width < 600 else "sticky"), "on a phone, once something is ticked"
 
     box(page, 1).check()
     box(page, 2).check()
@@ -286,6 +293,7 @@ def test_axe_finds_nothing_on_a_grid_in_selection_mode(browser, site, photos, wi
     expect(page.get_by_role("button", name="Undo")).to_be_visible()
     box(page, 5).check()
 
+    assert page.evaluate(position) == "sticky"
     assert axe_violations(page) == [], "stars, a selection, the status and its Undo"
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "nothing sticks out sideways"
     test_browser.SCREENSHOTS.mkdir(parents=True, exist_ok=True)

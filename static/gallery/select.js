@@ -92,6 +92,7 @@
     clear.hidden = n === 0;
     selectAll.hidden = here.every((box) => box.checked);
     grid.classList.toggle("grid--selecting", n > 0);
+    toolbar.classList.toggle("selection--active", n > 0);
     store(storeKey, n ? JSON.stringify([...selected]) : null);
     document.dispatchEvent(new CustomEvent("photos:selection", { detail: { ids: [...selected].map(Number) } }));
   }
