@@ -2,14 +2,17 @@
 
 from django.conf import settings
 
+from gallery.library.trash import trash_enabled
 from gallery.models import Photo
 from gallery.visibility import may_browse
 
 
 def site(request):
-    """Whether the visitor may upload and browse (asked only when a template looks) and whether sign-up is open."""
+    """Whether the visitor may upload and browse (asked only when a template looks), whether sign-up is open, and
+    whether deleting moves photos to the trash."""
     return {
         "can_upload": lambda: Photo.can_be_uploaded_by(request.user),
         "can_browse": lambda: may_browse(request.user),
         "open_signup": settings.GALLERY_OPEN_SIGNUP,
+        "trash_enabled": trash_enabled,
     }

@@ -39,6 +39,7 @@ urlpatterns = [
     path("people/<str:username>/", library_pages.owner_photos, name="owner-photos"),
     path("trash/", library_pages.trash_page, name="trash"),
     path("photos/favourite/", library_pages.favourite, name="favourite-photos"),
+    path("photos/trash/", library_pages.move_to_trash, name="trash-photos"),
     path("trash/restore/", library_pages.restore, name="restore-photos"),
     path("trash/purge/", library_pages.purge, name="purge-photos"),
     path("accounts/signup/", views.signup, name="signup"),

@@ -37,9 +37,7 @@ def gallery(request):
     """The photos you may see, newest first by date taken (?order=uploaded: by upload time), a page at a time,
     with the API's cursor in the next and previous links, and the selection's toolbar."""
     context = listed(request, Photo.objects.visible_to(request.user))
-    for photo in context["photos"]:
-        photo.selectable = photo.can_be_changed_by(request.user)
-    return render(request, "gallery/gallery.html", {**context, "selection_albums": albums_to_add_to(request.user)})
+    return render(request, "gallery/gallery.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -1,6 +1,8 @@
 """The library's pages: search, favourites, a person's photos, the trash, and the photo page's star and trash
 buttons. Each is a thin view over the same querysets, filters, paginator and functions as the API."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -10,8 +12,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from gallery.albums.views import back, cursor_page
+from gallery.albums.views import albums_to_add_to, back, cursor_page
 from gallery.library import trash
+from gallery.library.actions import set_favorite
 from gallery.library.bulk import NoSuchPhotos, NotYourPhotos, changeable_photos, deletable_photos
 from gallery.library.filters import ORDERINGS, PhotoFilterSet, ordering_of
 from gallery.models import Photo
@@ -32,8 +35,13 @@ def photo_page(request, photos, ordering=ORDERINGS["taken"]):
 
 
 def listed(request, photos):
-    """A page of `photos` in the order ?order= asks for (date taken unless it is "uploaded")."""
-    return photo_page(request, photos.select_related("owner"), ordering_of(request.GET))
+    """A page of `photos` in the order ?order= asks for (date taken unless it is "uploaded"), each photo the user
+    may change selectable, whether the selection's toolbar is shown (any is) and the albums it can add them to."""
+    context = photo_page(request, photos.select_related("owner"), ordering_of(request.GET))
+    for photo in context["photos"]:
+        photo.selectable = photo.can_be_changed_by(request.user)
+    selecting = any(photo.selectable for photo in context["photos"])
+    return {**context, "selecting": selecting, "selection_albums": albums_to_add_to(request.user) if selecting else ()}
 
 
 @require_safe
@@ -51,7 +59,8 @@ def search(request):
 def favourites(request):
     """The photos you starred."""
     context = listed(request, Photo.objects.filter(owner=request.user, favorite=True))
-    return render(request, "gallery/photo_list.html", {**context, "heading": "Favourites", "kind": "favourites"})
+    context.update(heading="Favourites", kind="favourites", unstarred_leave=True)
+    return render(request, "gallery/photo_list.html", context)
 
 
 @require_safe
@@ -77,17 +86,36 @@ def trash_page(request):
     return render(request, "gallery/trash.html", {**context, "trash_days": settings.GALLERY_TRASH_DAYS})
 
 
+# The names a form posts photo ids under: photo_ids (the API's, and the photo page's buttons) or photo (the grid's
+# checkboxes, which the album actions read too).
+PHOTO_ID_FIELDS = ("photo_ids", "photo")
+
+
 def posted_photos(request, allowed, photos=None):
-    """The photos a form posted (photo_ids, one or more), all of which allowed (bulk.changeable_photos or
+    """The photos a form posted (PHOTO_ID_FIELDS, one or more), all of which allowed (bulk.changeable_photos or
     deletable_photos) lets the user act on; 404 for any the user cannot see, else PermissionDenied."""
     if not request.user.is_authenticated:
         raise PermissionDenied("Log in to change photos.")
+    values = [value for field in PHOTO_ID_FIELDS for value in request.POST.getlist(field)]
     try:
-        return allowed(request.user, [int(value) for value in request.POST.getlist("photo_ids")], photos)
+        return allowed(request.user, [int(value) for value in values], photos)
     except (ValueError, NoSuchPhotos):
         raise Http404("No such photo.") from None
     except NotYourPhotos as refused:
         raise PermissionDenied(refused.detail["detail"]) from None
+
+
+def selection_needed(view):
+    """A selection's button with nothing ticked goes back saying so, as the album actions do."""
+
+    @wraps(view)
+    def checked(request):
+        if not any(request.POST.getlist(field) for field in PHOTO_ID_FIELDS):
+            messages.error(request, "Select one or more photos first.")
+            return back(request, "gallery")
+        return view(request)
+
+    return checked
 
 
 def count(ids):
@@ -95,11 +123,23 @@ def count(ids):
 
 
 @require_POST
+@selection_needed
 def favourite(request):
     """Star (favorite=1) or unstar photos."""
     starred = request.POST.get("favorite") == "1"
-    posted_photos(request, changeable_photos).update(favorite=starred)
+    changed = count(set_favorite(posted_photos(request, changeable_photos), starred))
+    messages.success(request, f"Added {changed} to your favourites." if starred else f"Unstarred {changed}.")
     return back(request, "favourites")
+
+
+@require_POST
+@selection_needed
+def move_to_trash(request):
+    """Move the posted photos to the trash (delete them when the trash is off): the selection's button."""
+    moved = trash.move_to_trash(posted_photos(request, deletable_photos))
+    done = "Moved {} to the trash." if trash.trash_enabled() else "Deleted {}."
+    messages.success(request, done.format(count(moved)))
+    return back(request, "gallery")
 
 
 @require_POST
