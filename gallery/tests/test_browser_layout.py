@@ -10,6 +10,7 @@ import pytest
 
 from gallery.tests import test_browser
 from gallery.tests.support import image_bytes, stored_photo
+from gallery.tests.test_renditions import near
 
 # test_browser.py's fixtures: Debian's Chromium, the live server.
 browser_type_launch_args = test_browser.browser_type_launch_args
@@ -140,4 +141,31 @@ def test_the_placeholders_are_painted_until_the_images_arrive(browser, site, mak
         backgrounds = "() => [...document.images].map((image) => getComputedStyle(image).backgroundImage)"
         assert page.evaluate(backgrounds) == ["none"] * shown, path
     assert problems == []
+    context.close()
+
+
+def rgb(computed):
+    """(r, g, b) of a computed colour, "rgb(r, g, b)"."""
+    return tuple(int(part) for part in computed[computed.index("(") + 1 : computed.index(")")].split(",")[:3])
+
+
+def test_without_javascript_each_tile_shows_its_photos_average_colour_until_its_image_arrives(browser, site, make_user):
+    owner = make_user("photographer")
+    colours = [(200, 40, 40), (40, 160, 60), (30, 60, 200), (230, 220, 120)]
+    photos = [
+        stored_photo(owner, f"colour {n}.jpg", image_bytes("JPEG", SHAPES[n], color=colour))
+        for n, colour in enumerate(colours)
+    ]
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.route("**/*.webp*", lambda route: route.abort())  # the images never arrive: the placeholder stays
+
+    page.goto(f"{site}/")
+    shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll("#photo-grid .tile")].map(
+        (tile) => [tile.dataset.photoId, getComputedStyle(tile.querySelector("img")).backgroundColor]))""")
+
+    assert len(shown) == len(photos)
+    for photo, colour in zip(photos, colours, strict=True):
+        # The stored average colour, to the 18 of 255 its class rounds a channel by (gallery.tile_colours).
+        assert near(rgb(shown[str(photo.pk)]), colour, 18 + 6), (photo.average_colour, shown[str(photo.pk)])
     context.close()
