@@ -2,7 +2,9 @@
 
 Uploads 24 photos in 12 shapes through the API (a job worker makes their renditions and placeholders), serves the
 site with gunicorn as deployed (DEBUG off, whitenoise), runs Lighthouse twice per page (about one run in six ends
-without a score on this Chromium: FIELD-NOTES.md) and prints one row per page with the better run's figures.
+without a score on this Chromium: FIELD-NOTES.md) and prints one row per page with the better run's figures (each
+run's report is kept in test-artifacts/lighthouse/). Before them, the image bytes of the first gallery page on
+three screens (scripts/image_bytes.py).
 """
 
 import contextlib
@@ -15,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scripts import image_bytes  # noqa: E402
 from scripts.bench import BASE_DIR, gunicorn, job_workers, jpeg, texture, upload, wait_ready  # noqa: E402 (sets Django up)
 
 LIGHTHOUSE = Path(os.environ.get("LIGHTHOUSE_DIR", BASE_DIR / ".tools")) / "node_modules" / ".bin" / "lighthouse"
@@ -50,7 +53,8 @@ def figures(report):
 
 @contextlib.contextmanager
 def gallery_site(count=24):
-    """The site served by gunicorn with `count` photos in SHAPES uploaded and processed: yields (base URL, ids)."""
+    """The site served by gunicorn with `count` photos in SHAPES uploaded and processed, visible to anyone: yields
+    (base URL, their ids, the originals' bytes)."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
@@ -64,11 +68,13 @@ def gallery_site(count=24):
         with job_workers(1):
             ids = [upload(address, token, content)["id"] for content in photos]
             wait_ready(ids)
-        yield f"http://{address[0]}:{address[1]}", ids
+        yield f"http://{address[0]}:{address[1]}", ids, sum(map(len, photos))
 
 
 def main():
-    with gallery_site() as (base, ids):
+    with gallery_site() as (base, ids, originals):
+        print(image_bytes.TABLE_HEAD, *image_bytes.rows(base + "/", originals), sep="\n")
+        sys.stdout.flush()
         for name, path in (("gallery", "/"), ("photo", f"/photos/{ids[0]}/")):
             REPORTS.mkdir(parents=True, exist_ok=True)
             reports = []
