@@ -3,11 +3,12 @@
 The issue's target, "image bytes of the first gallery page ... at 1440 x 900 at 1x and 2x, and at 375 x 812 at
 3x: each within 5% of the originals'", is read as: the bytes of the images Chromium fetches for the page, scrolled
 to its end so every tile's image loads, are at most 5% over the ideal: for each tile, the bytes of the smallest of
-its renditions that covers the tile's width as shown, in device pixels (the largest when none does). More bytes
-are images larger than the screen needs (what the issue's "Why" found: the display size in portrait tiles). Fewer
-bytes are tiles shown wider than their image, where a row grows past the width its `sizes` gives (at most 2x,
-site.css): printed as the largest such enlargement. The share of the originals' bytes (scripts/bench.py's
-reading) is printed beside it; it depends on how large the uploaded files are more than on how images are sized.
+the renditions its srcset offers (the thumbnail and the grid size) that covers the tile's width as shown, in device
+pixels (the largest when none does). More bytes are images larger than the screen needs (what the issue's "Why"
+found: the display size in portrait tiles). Fewer bytes are tiles shown wider than their image, where a row grows
+past the width its `sizes` gives (up to 2x, site.css), or wider than the grid size: printed as the largest such
+enlargement. The share of the originals' bytes (scripts/bench.py's reading) is printed beside it; it depends on
+how large the uploaded files are more than on how the images are sized.
 
 Run on its own with the site's URL: `python scripts/image_bytes.py http://127.0.0.1:8000` (the first page must be
 visible to anonymous visitors, or pass a session cookie's value as a second argument).
