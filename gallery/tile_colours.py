@@ -1,10 +1,10 @@
 """A tile's placeholder without JavaScript: its photo's average colour as its background, from a class.
 
 The page's Content-Security-Policy allows no inline style, so an image gets its colour from a class of
-static/gallery/tile-colours.css, written by `python -m gallery.tile_colours`: the colour rounded to BITS bits per
-channel. 3 bits make 512 classes, 2 KB gzipped (4 bits would be 20 KB, in a render-blocking stylesheet), and a
-channel is at most 18 of 255 off, which a placeholder shown for a moment does not need to beat. A per-page
-<style> with a CSP nonce would give exact colours but repeats them in every page and cannot be cached.
+static/gallery/tiles.css (written by `python -m gallery.layout`, with the tiles' shapes): the colour rounded to
+BITS bits per channel. 3 bits make 512 classes, 2 KB gzipped (4 bits would be 20 KB, in a render-blocking
+stylesheet), and a channel is at most 18 of 255 off, which a placeholder shown for a moment does not need to
+beat. A per-page <style> with a CSP nonce would give exact colours but repeats them in every page, uncached.
 """
 
 BITS = 3
@@ -24,14 +24,10 @@ def colour_class(average_colour):
 
 
 def tile_colours_css():
-    """The text of static/gallery/tile-colours.css: one class per level colour, setting background-color."""
-    lines = ["/* Written by `python -m gallery.tile_colours` (gallery/tile_colours.py): a photo's average colour. */"]
+    """One class per level colour, setting background-color."""
+    lines = ["/* A photo's average colour, before its image arrives (gallery/tile_colours.py). */"]
     levels = range(TOP + 1)
     for red, green, blue in ((red, green, blue) for red in levels for green in levels for blue in levels):
         hex_colour = "".join(f"{round(level * 255 / TOP):02x}" for level in (red, green, blue))
         lines.append(f".bg-{red}{green}{blue}{{background-color:#{hex_colour}}}")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(tile_colours_css(), end="")

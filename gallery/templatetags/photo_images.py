@@ -30,7 +30,7 @@ def srcset(photo, names, share=None):
 
 @register.filter
 def ratio_class(photo):
-    """The class (in static/gallery/aspect-ratios.css) of the photo's aspect ratio: "ar-<n>"."""
+    """The class (in static/gallery/tiles.css) of the photo's aspect ratio: "ar-<n>"."""
     return f"ar-{layout.ratio_class(photo.width, photo.height)}"
 
 
@@ -42,5 +42,5 @@ def tile_sizes(photo):
 
 @register.filter
 def colour_class(photo):
-    """The class (in static/gallery/tile-colours.css) of the photo's average colour, "bg-<rgb>"; "" for none."""
+    """The class (in static/gallery/tiles.css) of the photo's average colour, "bg-<rgb>"; "" for none."""
     return tile_colours.colour_class(photo.average_colour)
