@@ -42,7 +42,8 @@
     return node;
   }
 
-  // The title and description go with every file added after them (upload.html folds them above the drop zone).
+  // The title and description go with every file added after them. They stay where they are, under the drop
+  // zone, so nothing moves when this script starts.
   document.getElementById("id_title_helptext").textContent =
     "Given to each photo you add next; leave it empty to use each file's name.";
   if (direct) document.getElementById("id_photo_helptext").textContent = form.dataset.directHelp;
