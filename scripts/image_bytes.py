@@ -70,16 +70,21 @@ def first_page(browser, url, screen, cookies=()):
     return sum(fetched.values()), len(fetched), ideal, max(map(enlargement, tiles))
 
 
-def rows(url, originals=None, cookies=()):
-    """The table's rows, one per screen; `originals`: the first page's originals' bytes, if known."""
+def measure(url, cookies=()):
+    """[(screen, bytes fetched, images, ideal bytes, largest enlargement)] for SCREENS, in a Chromium of its own."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         measured = [(name, *first_page(browser, url, screen, cookies)) for name, screen in SCREENS]
         browser.close()
+    return measured
+
+
+def rows(url, originals=None, cookies=()):
+    """The table's rows, one per screen; `originals`: the first page's originals' bytes, if known."""
     table = []
-    for name, fetched, count, ideal, enlarged in measured:
+    for name, fetched, count, ideal, enlarged in measure(url, cookies):
         share = f", {100 * fetched / originals:.1f}% of the originals' {originals / 1e6:.2f} MB" if originals else ""
         result = (
             f"{fetched / 1e6:.3f} MB in {count} images, {fetched / ideal:.3f}x the ideal {ideal / 1e6:.3f} MB"
