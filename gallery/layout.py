@@ -3,11 +3,14 @@
 The grid (static/gallery/site.css's .grid) lays tiles in rows by CSS alone: a tile's flex-grow and base width
 are its aspect ratio (times the row height), so a row's tiles grow to fill it and keep one height, each photo in
 its own shape, from the stored width and height before any image arrives. The page's Content-Security-Policy
-allows no inline style, so a tile gets its ratio from a class of static/gallery/aspect-ratios.css, written by
-`python -m gallery.layout`: ratios RATIO_STEP apart, so an image is cropped by half a step at most.
+allows no inline style, so a tile gets its ratio from a class of static/gallery/tiles.css, written by
+`python -m gallery.layout`: ratios RATIO_STEP apart, so an image is cropped by half a step at most. The same
+stylesheet holds the tiles' colour classes (gallery.tile_colours): one render-blocking request, not two.
 """
 
 import math
+
+from gallery.tile_colours import tile_colours_css
 
 RATIO_STEP = 1.02
 NARROWEST, WIDEST = 0.25, 4.0  # a panorama beyond 4:1 is cropped to it
@@ -36,11 +39,16 @@ def tile_sizes(width, height):
 
 
 def aspect_ratio_css():
-    """The text of static/gallery/aspect-ratios.css: one class per ratio, setting --ratio."""
-    lines = ["/* Written by `python -m gallery.layout` (gallery/layout.py): a tile's aspect ratio, --ratio. */"]
+    """One class per ratio, setting --ratio."""
+    lines = ["/* A tile's aspect ratio, --ratio (gallery/layout.py). */"]
     lines += [f".ar-{n}{{--ratio:{class_ratio(n):.4f}}}" for n in range(LAST_CLASS - FIRST_CLASS + 1)]
     return "\n".join(lines) + "\n"
 
 
+def tiles_css():
+    """The text of static/gallery/tiles.css: the ratio classes, then the colour classes."""
+    return "/* Written by `python -m gallery.layout`. */\n" + aspect_ratio_css() + tile_colours_css()
+
+
 if __name__ == "__main__":
-    print(aspect_ratio_css(), end="")
+    print(tiles_css(), end="")

@@ -1,10 +1,10 @@
 """Template tags for a photo's images: the srcset of its renditions, directly or through a share link, and its
-tile's shape in the justified grid (gallery.layout)."""
+tile's shape in the justified grid (gallery.layout) and colour before it loads (gallery.tile_colours)."""
 
 from django import template
 from django.urls import reverse
 
-from gallery import layout
+from gallery import layout, tile_colours
 
 register = template.Library()
 
@@ -30,7 +30,7 @@ def srcset(photo, names, share=None):
 
 @register.filter
 def ratio_class(photo):
-    """The class (in static/gallery/aspect-ratios.css) of the photo's aspect ratio: "ar-<n>"."""
+    """The class (in static/gallery/tiles.css) of the photo's aspect ratio: "ar-<n>"."""
     return f"ar-{layout.ratio_class(photo.width, photo.height)}"
 
 
@@ -38,3 +38,9 @@ def ratio_class(photo):
 def tile_sizes(photo):
     """The `sizes` of the photo's tile image in the justified grid."""
     return layout.tile_sizes(photo.width, photo.height)
+
+
+@register.filter
+def colour_class(photo):
+    """The class (in static/gallery/tiles.css) of the photo's average colour, "bg-<rgb>"; "" for none."""
+    return tile_colours.colour_class(photo.average_colour)

@@ -10,6 +10,8 @@ import pytest
 
 from gallery.tests import test_browser
 from gallery.tests.support import image_bytes, stored_photo
+from gallery.tests.test_renditions import near
+from scripts.image_bytes import ALL_SHOWN, SCREENS, TILES, ideal_url
 
 # test_browser.py's fixtures: Debian's Chromium, the live server.
 browser_type_launch_args = test_browser.browser_type_launch_args
@@ -140,4 +142,80 @@ def test_the_placeholders_are_painted_until_the_images_arrive(browser, site, mak
         backgrounds = "() => [...document.images].map((image) => getComputedStyle(image).backgroundImage)"
         assert page.evaluate(backgrounds) == ["none"] * shown, path
     assert problems == []
+    context.close()
+
+
+def rgb(computed):
+    """(r, g, b) of a computed colour, "rgb(r, g, b)"."""
+    return tuple(int(part) for part in computed[computed.index("(") + 1 : computed.index(")")].split(",")[:3])
+
+
+def test_without_javascript_each_tile_shows_its_photos_average_colour_until_its_image_arrives(browser, site, make_user):
+    owner = make_user("photographer")
+    colours = [(200, 40, 40), (40, 160, 60), (30, 60, 200), (230, 220, 120)]
+    photos = [
+        stored_photo(owner, f"colour {n}.jpg", image_bytes("JPEG", SHAPES[n], color=colour))
+        for n, colour in enumerate(colours)
+    ]
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.route("**/*.webp*", lambda route: route.abort())  # the images never arrive: the placeholder stays
+
+    page.goto(f"{site}/")
+    shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll("#photo-grid .tile")].map(
+        (tile) => [tile.dataset.photoId, getComputedStyle(tile.querySelector("img")).backgroundColor]))""")
+
+    assert len(shown) == len(photos)
+    for photo, colour in zip(photos, colours, strict=True):
+        # The stored average colour, to the 18 of 255 its class rounds a channel by (gallery.tile_colours).
+        assert near(rgb(shown[str(photo.pk)]), colour, 18 + 6), (photo.average_colour, shown[str(photo.pk)])
+    context.close()
+
+
+def test_the_upload_pages_drop_zone_does_not_move_or_grow_when_its_script_starts(browser, site, make_user):
+    make_user("photographer")
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    test_browser.log_in(page, site, "photographer")
+    page.add_init_script(SUM_LAYOUT_SHIFTS)
+
+    held = []  # the script's request, answered once the page has been painted without it (a slow network)
+    page.route("**/upload*.js", lambda route: held.append(route))
+    page.goto(f"{site}/upload/", wait_until="commit")
+    page.wait_for_selector("#id_visibility", state="attached")
+    page.evaluate("() => new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(painted)))")
+    before = page.locator("#dropzone").bounding_box()
+    assert held and not page.locator("#upload-form.js-upload").count()
+    for route in held:
+        route.continue_()
+    page.wait_for_selector("#upload-form.js-upload")
+    page.wait_for_timeout(200)  # a shift is reported in the frame after it
+
+    assert page.evaluate("window.layoutShift") < 0.001
+    assert page.locator("#dropzone").bounding_box() == before
+    context.close()
+
+
+@pytest.mark.parametrize("screen", [screen for name, screen in SCREENS], ids=[name for name, screen in SCREENS])
+def test_no_tile_loads_a_larger_rendition_than_it_is_shown_at(browser, site, make_user, screen):
+    owner = make_user("photographer")
+    for n, size in enumerate(SHAPES * 2):
+        stored_photo(owner, f"shape {n}.jpg", image_bytes("JPEG", size, color=(12 * n, 90, 160)))
+    context = browser.new_context(**screen)
+    page = context.new_page()
+    fetched = []
+    page.on("request", lambda request: ".webp" in request.url and fetched.append(request.url))
+
+    page.goto(f"{site}/")
+    page.wait_for_function(ALL_SHOWN)
+    tiles = page.evaluate(TILES)
+
+    assert len(tiles) == len(SHAPES) * 2
+    for tile in tiles:
+        # At 1x the 400 px thumbnail where it covers the tile, not the grid size; on a phone at 3x the grid size
+        # where it covers the tile, not the display size: never a rendition larger than the smallest that covers.
+        (chosen,) = (candidate for candidate in tile["candidates"] if candidate["url"] == tile["chosen"])
+        (ideal,) = (candidate for candidate in tile["candidates"] if candidate["url"] == ideal_url(tile))
+        assert chosen["width"] <= ideal["width"], tile
+    assert sorted(fetched) == sorted(tile["chosen"] for tile in tiles), "one image per tile"
     context.close()

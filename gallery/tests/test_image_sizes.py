@@ -15,7 +15,7 @@ import requests
 from django.conf import settings
 from django.core.management import call_command
 
-from gallery.layout import aspect_ratio_css, class_ratio
+from gallery.layout import class_ratio, tiles_css
 from gallery.models import Photo, PhotoState, rendition_key
 from gallery.shares.models import ShareLink
 from gallery.tests.support import album_of, image_bytes, stored_photo, wait_until
@@ -154,8 +154,8 @@ def test_each_tile_has_its_photos_shape_and_sizes_from_it(client, alice):
 
 
 def test_the_stylesheet_has_a_class_for_every_ratio_a_tile_gets():
-    assert (Path(settings.BASE_DIR) / "static/gallery/aspect-ratios.css").read_text() == aspect_ratio_css(), (
-        "python -m gallery.layout > static/gallery/aspect-ratios.css"
+    assert (Path(settings.BASE_DIR) / "static/gallery/tiles.css").read_text() == tiles_css(), (
+        "python -m gallery.layout > static/gallery/tiles.css"
     )
 
 

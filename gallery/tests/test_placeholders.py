@@ -1,12 +1,16 @@
-"""Placeholders: the ThumbHash and average colour a photo's job computes, as the API gives them."""
+"""Placeholders: the ThumbHash and average colour a photo's job computes, as the API gives them, and the colour's
+class that paints it without JavaScript."""
 
 import base64
+from pathlib import Path
 
 import pytest
 import thumbhash
+from django.conf import settings
 from PIL import ExifTags, Image
 
 from gallery.tests.test_renditions import GREEN, RED, encoded, near, processed, two_colours  # noqa: F401
+from gallery.tile_colours import colour_class
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +46,10 @@ def test_a_transparent_photo_gets_a_placeholder_on_the_tiles_colour(upload, proc
     body = processed(upload(encoded(image, "PNG"), name="clear.png"))
 
     assert thumbhash_of(body) and near(colour(body["average_colour"]), (228, 226, 220), 6)
+
+
+def test_the_stylesheet_has_a_class_for_every_colour_a_tile_gets():
+    stylesheet = (Path(settings.BASE_DIR) / "static/gallery/tiles.css").read_text()  # test_image_sizes.py: current
+    for average_colour in ("#000000", "#ffffff", "#7f3a12", "#e4e2dc"):
+        assert f".{colour_class(average_colour)}{{" in stylesheet
+    assert colour_class("") == "", "a photo not processed yet keeps the tile's neutral background"

@@ -42,11 +42,8 @@
     return node;
   }
 
-  // The title and description go with every file added after them, so they fold away above the drop zone.
-  const details = element("details", "upload-details");
-  details.append(element("summary", null, "Title and description (optional)"));
-  for (const name of ["title", "description"]) details.append(form.elements[name].closest(".field"));
-  dropzone.before(details);
+  // The title and description go with every file added after them. They stay where they are, under the drop
+  // zone, so nothing moves when this script starts.
   document.getElementById("id_title_helptext").textContent =
     "Given to each photo you add next; leave it empty to use each file's name.";
   if (direct) document.getElementById("id_photo_helptext").textContent = form.dataset.directHelp;
