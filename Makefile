@@ -57,10 +57,10 @@ FUZZ_EXAMPLES ?= 5000
 fuzz: install postgresql
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) gallery/tests/test_metadata_fuzz.py $(PYTEST_ARGS)
 
-# The benchmark (scripts/bench.py): its own PostgreSQL and S3 as for the tests, gunicorn as deployed, one table
-# of figures; BENCHMARKS.md records a run. BENCH_ARGS=--quick takes fewer samples.
+# The benchmark (python -m scripts.bench, scripts/bench/): its own PostgreSQL and S3 as for the tests, gunicorn as
+# deployed, one table of figures; BENCHMARKS.md records a run. BENCH_ARGS=--quick takes fewer samples.
 bench: install postgresql chromium
-	$(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=bench-only-not-secret $(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(STACK) --postgres --s3 -- env ENV_FILE= SECRET_KEY=bench-only-not-secret $(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
 # Lighthouse 12.2.3 (13 wants Node 22) in mobile mode on the gallery and photo pages (scripts/lighthouse.py),
 # installed into .tools/ by npm the first time.

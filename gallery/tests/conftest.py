@@ -17,6 +17,8 @@ from rest_framework.test import APIClient
 from gallery.jobs.queue import waiting_jobs
 from gallery.tests.support import (
     current_database_url,
+    image_bytes,
+    processed_photo,
     running_gunicorn,
     start_worker,
     stop_worker,
@@ -175,6 +177,13 @@ def api(client_for, alice):
 
 
 @pytest.fixture
+def logged_in(client, alice):
+    """Django's test client with alice logged in (a session), as the pages see her."""
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
 def upload(api, bucket):
     """POST a file to /api/photos as alice and return the response; the test's new objects are deleted after it."""
 
@@ -186,6 +195,13 @@ def upload(api, bucket):
         return (client or api).post("/api/photos", {"photo": file, **fields}, format="multipart", **headers)
 
     return post
+
+
+@pytest.fixture
+def photo(upload):
+    """A photo alice uploaded through the API, titled First, with its renditions made (the API tests'; a module
+    with a photo fixture of its own uses that)."""
+    return processed_photo(upload(image_bytes(), title="First").json()["id"])
 
 
 @pytest.fixture(scope="module")

@@ -152,12 +152,6 @@ def test_the_schema_documents_the_album_and_share_link_endpoints(client):
 # --- Pages ---
 
 
-@pytest.fixture
-def logged_in(client, alice):
-    client.force_login(alice)
-    return client
-
-
 def test_pages_create_edit_and_delete_an_album_and_its_photos_stay(logged_in, alice, photos):
     created = logged_in.post("/albums/new/", {"title": "Garden", "description": "", "visibility": "private"})
     album = Album.objects.get()

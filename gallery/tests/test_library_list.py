@@ -98,27 +98,41 @@ def test_pages_by_date_taken_follow_the_keyset_to_the_end_in_one_query_each(
 
 
 @pytest.mark.parametrize(
-    ("query", "index"),
+    ("path", "index"),
     [
-        ("", "photo_newest_taken"),
-        ("&order=uploaded", "photo_newest_first"),
-        ("&owner=alice", "photo_owner_newest_taken"),
+        ("/api/photos?limit=50", "photo_newest_taken"),
+        ("/api/photos?limit=50&order=uploaded", "photo_newest_first"),
+        ("/api/photos?limit=50&owner=alice", "photo_owner_newest_taken"),
+        # The pages' own query (with its owners joined) through the same paginator.
+        ("/?limit=50", "photo_newest_taken"),
+        ("/?limit=50&order=uploaded", "photo_newest_first"),
+        ("/people/alice/?limit=50", "photo_owner_newest_taken"),
     ],
 )
-def test_each_list_is_one_range_of_an_index(client_for, make_user, photo, query, index):
+def test_each_list_is_one_range_of_an_index(client_for, make_user, photo, path, index):
     copies(photo, *({"taken_at": datetime(2020, 1, 1) + timedelta(minutes=n)} for n in range(120)))
-    # Others' photos, many more than alice's, as on a site with several people.
-    copies(
-        photo, *({"taken_at": datetime(2020, 1, 1) + timedelta(seconds=n)} for n in range(1200)), owner=make_user("bob")
-    )
+    # Others' photos, many more than alice's, spread over several people as on a site. With one other owner the
+    # planner takes `owner_id = (alice's id)` for half the rows, and which index it walks then turned on the
+    # table's physical order (the correlation ANALYZE measures), which earlier tests' dead rows change: the
+    # owner case failed now and then.
+    for n in range(12):
+        other = make_user(f"other{n}")
+        copies(photo, *({"taken_at": datetime(2020, 1, 1) + timedelta(seconds=s)} for s in range(100)), owner=other)
     client = client_for(None)
-    url = next_link(client.get(f"/api/photos?limit=50{query}"))
+    url = next_page(client.get(path))
 
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
     plan = explain(queries.captured_queries[-1]["sql"], "seqscan", "bitmapscan", "sort")
 
     assert f"Index Scan using {index}" in plan and "Sort" not in plan, plan
+
+
+def next_page(response):
+    """The next page's URL: the API's Link header, or a page's rel="next" link."""
+    if response.get("Content-Type", "").startswith("text/html"):
+        return re.search(r'rel="next" href="([^"]+)"', response.text).group(1).replace("&amp;", "&")
+    return next_link(response)
 
 
 def explain(sql, *disabled):

@@ -1,7 +1,6 @@
 """extract_metadata: queue the reading of the EXIF metadata and checksum of photos stored before they were read
 at upload."""
 
-from django.core.management.base import CommandError
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from gallery.jobs.library import EXTRACT_METADATA_TASK, defer_extract_metadata
@@ -22,15 +21,17 @@ class Command(QueueingCommand):
     all_help = "read every photo's metadata again, not only of those never read"
     doing = "read their metadata"
 
-    def handle(self, *args, all, wait, **options):
-        photos = Photo.all_objects.order_by("pk")
-        if not all:
-            photos = photos.filter(metadata_read=False)
-        ids = list(photos.values_list("pk", flat=True))
-        first_job = ProcrastinateJob.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        if not self.queued(ids, defer_extract_metadata(ids), EXTRACT_METADATA_TASK, wait):
-            return
-        failed = self.failed_since(first_job)
+    task_name = EXTRACT_METADATA_TASK
+    failure = "could not be read"
+
+    def needing_jobs(self, photos):
+        return photos.filter(metadata_read=False)
+
+    def queue(self, photos, ids):
+        return defer_extract_metadata(ids)
+
+    def report(self, ids, newest_job):
+        failed = self.failed_since(newest_job)
         for photo in Photo.all_objects.filter(pk__in=failed).order_by("pk"):
             if photo.image.storage.exists(photo.image.name):
                 self.stderr.write(f"photo {photo.pk}: its metadata could not be read; the job worker's log says why")
@@ -43,8 +44,7 @@ class Command(QueueingCommand):
             f"Summary: {len(ids) - len(failed)} of {len(ids)} photos read, {duplicates.count()} duplicates, "
             f"{len(failed)} failed."
         )
-        if failed:
-            raise CommandError(f"{len(failed)} photos could not be read", returncode=1)
+        return len(failed)
 
     @staticmethod
     def failed_since(first_job):
