@@ -124,6 +124,12 @@ class PhotoStorage(S3Storage):
             )
         return signers[expire]
 
+    @cached_property
+    def origin(self):
+        """The scheme and host of this storage's URLs, for a page's <link rel="preconnect">."""
+        parts = urlsplit(self.url("preconnect"))
+        return f"{parts.scheme}://{parts.netloc}"
+
     def short_lived_url(self, name, expire):
         """A pre-signed GET URL valid for `expire` seconds at most (half of them at least), the same for half of them.
 

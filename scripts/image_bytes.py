@@ -7,7 +7,7 @@ the renditions its srcset offers (the thumbnail and the grid size) that covers t
 pixels (the largest when none does). More bytes are images larger than the screen needs (what the issue's "Why"
 found: the display size in portrait tiles). Fewer bytes are tiles shown wider than their image, where a row grows
 past the width its `sizes` gives (up to 2x, site.css), or wider than the grid size: printed as the largest such
-enlargement. The share of the originals' bytes (scripts/bench.py's reading) is printed beside it; it depends on
+enlargement. The share of the originals' bytes (the bench's earlier reading) is printed beside it; it depends on
 how large the uploaded files are more than on how the images are sized.
 
 Run on its own with the site's URL: `python scripts/image_bytes.py http://127.0.0.1:8000` (the first page must be
@@ -83,8 +83,13 @@ def measure(url, cookies=()):
 
 def rows(url, originals=None, cookies=()):
     """The table's rows, one per screen; `originals`: the first page's originals' bytes, if known."""
+    return rows_of(measure(url, cookies), originals)
+
+
+def rows_of(measured, originals=None):
+    """The table's rows of what measure() found."""
     table = []
-    for name, fetched, count, ideal, enlarged in measure(url, cookies):
+    for name, fetched, count, ideal, enlarged in measured:
         share = f", {100 * fetched / originals:.1f}% of the originals' {originals / 1e6:.2f} MB" if originals else ""
         result = (
             f"{fetched / 1e6:.3f} MB in {count} images, {fetched / ideal:.3f}x the ideal {ideal / 1e6:.3f} MB"

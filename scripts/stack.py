@@ -43,7 +43,7 @@ from scripts.services.postgres import postgres_dir, running_postgres, start_post
 from scripts.services.processes import HOST, StackError, free_ports, make_temp_dir  # noqa: E402
 from scripts.services.seaweedfs import BUCKET, running_s3, start_s3  # noqa: E402
 
-__all__ = [  # what dev.py, bench.py and the tests use, wherever it is defined
+__all__ = [  # what dev.py, the bench and the tests use, wherever it is defined
     "BUCKET",
     "StackError",
     "exit_on_signal",
