@@ -126,9 +126,12 @@ class PhotoStorage(S3Storage):
 
     @cached_property
     def origin(self):
-        """The scheme and host of this storage's URLs, for a page's <link rel="preconnect">."""
-        parts = urlsplit(self.url("preconnect"))
-        return f"{parts.scheme}://{parts.netloc}"
+        """The scheme and host of this storage's URLs, for a page's <link rel="preconnect">; None without
+        credentials (each image URL then fails with boto3's own error)."""
+        if self.custom_domain or not self.querystring_auth:
+            parts = urlsplit(super().url("preconnect"))
+            return f"{parts.scheme}://{parts.netloc}"
+        return self.signer and self.signer.origin
 
     def short_lived_url(self, name, expire):
         """A pre-signed GET URL valid for `expire` seconds at most (half of them at least), the same for half of them.

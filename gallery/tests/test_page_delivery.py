@@ -3,13 +3,15 @@ an early connection to where the images are."""
 
 import gzip
 import html
+import os
 import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.test import override_settings
 
 from gallery.shares.models import ShareLink
-from gallery.tests.support import album_of, stored_photo
+from gallery.tests.support import album_of, storages_with, stored_photo
 
 # Nearly every test here stores photos: the bucket fixture deletes them after each.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("bucket")]
@@ -86,3 +88,17 @@ def test_pages_open_a_connection_to_the_images_origin_before_their_first_image(c
     first_image = re.search(r'<img src="([^"]+)"', page).group(1)
     assert origin == "{0.scheme}://{0.netloc}".format(urlsplit(html.unescape(first_image)))
     assert page.index("preconnect") < page.index("<img")
+
+
+@pytest.mark.parametrize(
+    ("options", "origin"),
+    [
+        ({"custom_domain": "photos.example.com/gallery"}, "https://photos.example.com"),
+        ({"querystring_auth": False}, os.environ["AWS_S3_ENDPOINT_URL"]),
+    ],
+)
+def test_the_preconnect_follows_a_custom_domain_and_unsigned_urls(client, options, origin):
+    with override_settings(STORAGES=storages_with(**options)):
+        page = client.get("/accounts/login/")
+
+    assert re.findall(r'<link rel="preconnect" href="([^"]+)">', page.content.decode()) == [origin]
