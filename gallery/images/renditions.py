@@ -21,12 +21,14 @@ class RenditionSpec:
 # The display size is made from the decoded image, the grid size and the thumbnail from the display size. Their
 # filters and efforts were chosen by measurement (BENCHMARKS.md): the display size's encoding is most of a
 # rendition job's time; the thumbnail, and the grid size for dense screens (a tile of 200 to 300 CSS pixels at 2x
-# or 3x), are what a gallery page downloads fifty of, so they get libwebp's better effort.
+# or 3x), are what a gallery page downloads fifty of, so they get libwebp's better effort and a lower quality:
+# the grid size is mostly shown on dense screens, whose small pixels hide most of what quality 65 loses. Against 80 and 78, the first gallery page is about a quarter lighter at 1x and 2x, and a
+# phone's largest paint on slow 4G comes 0.3 to 0.6 s sooner (Lighthouse, BENCHMARKS.md).
 DISPLAY, GRID, THUMBNAIL = "display", "grid", "thumbnail"
 RENDITIONS = {
     DISPLAY: RenditionSpec(box=1600, resample=Image.Resampling.HAMMING, quality=80, method=0),
-    GRID: RenditionSpec(box=800, resample=Image.Resampling.LANCZOS, quality=78, method=4),
-    THUMBNAIL: RenditionSpec(box=400, resample=Image.Resampling.LANCZOS, quality=80, method=4),
+    GRID: RenditionSpec(box=800, resample=Image.Resampling.LANCZOS, quality=65, method=4),
+    THUMBNAIL: RenditionSpec(box=400, resample=Image.Resampling.LANCZOS, quality=75, method=4),
 }
 # Smaller sizes are made beside the display size, in this order.
 FROM_DISPLAY = (GRID, THUMBNAIL)
