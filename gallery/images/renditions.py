@@ -22,8 +22,9 @@ class RenditionSpec:
 # filters and efforts were chosen by measurement (BENCHMARKS.md): the display size's encoding is most of a
 # rendition job's time; the thumbnail, and the grid size for dense screens (a tile of 200 to 300 CSS pixels at 2x
 # or 3x), are what a gallery page downloads fifty of, so they get libwebp's better effort and a lower quality:
-# the grid size is mostly shown on dense screens, whose small pixels hide most of what quality 65 loses. Against 80 and 78, the first gallery page is about a quarter lighter at 1x and 2x, and a
-# phone's largest paint on slow 4G comes 0.3 to 0.6 s sooner (Lighthouse, BENCHMARKS.md).
+# dense screens' small pixels hide most of what the grid size's quality 65 loses. Against 80 and 78, the first
+# gallery page is about a quarter lighter at 1x and 2x, and a phone's largest paint on slow 4G comes 0.3 to 0.6 s
+# sooner (Lighthouse, BENCHMARKS.md).
 DISPLAY, GRID, THUMBNAIL = "display", "grid", "thumbnail"
 RENDITIONS = {
     DISPLAY: RenditionSpec(box=1600, resample=Image.Resampling.HAMMING, quality=80, method=0),
