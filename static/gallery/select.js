@@ -5,13 +5,13 @@
 // sessionStorage, so it spans pages. Favourite, Unfavourite and Move to trash go to the API's bulk endpoints and
 // change the page in place; the album actions post the form, with the photos ticked on other pages.
 // Other scripts read the selection from the "photos:selection" event on document (detail.ids).
-(function () {
-  "use strict";
+import { requestJSON } from "./api.js";
 
-  const toolbar = document.getElementById("selection");
-  const grid = document.getElementById("photo-grid");
-  if (!toolbar || !grid) return;
+const toolbar = document.getElementById("selection");
+const grid = document.getElementById("photo-grid");
+if (toolbar && grid) setUpSelection(toolbar, grid);
 
+function setUpSelection(toolbar, grid) {
   const count = document.getElementById("selection-count");
   const status = document.getElementById("selection-status");
   const csrfToken = toolbar.querySelector("input[name=csrfmiddlewaretoken]").value;
@@ -161,15 +161,9 @@
   }
 
   async function post(url, ids) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
-      body: JSON.stringify({ photo_ids: ids }),
-      credentials: "same-origin",
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw refusal(response.status, body);
-    return body.photo_ids || [];
+    const answer = await requestJSON(url, { data: { photo_ids: ids }, csrfToken });
+    if (!answer.ok) throw refusal(answer.status, answer.body || {});
+    return answer.body.photo_ids || [];
   }
 
   // What went wrong, in words, with the refused photos marked in the grid.
@@ -281,4 +275,4 @@
 
   window.addEventListener("pageshow", (event) => event.persisted && restore());
   restore();
-})();
+}

@@ -3,20 +3,21 @@
 // Files already in the library (the same SHA-256, computed here with SubtleCrypto and asked about with one
 // POST /api/photos/check) are marked as such and not sent.
 // Without this script the page's form still works as a plain multipart POST of one photo to /upload/.
-(function () {
-  "use strict";
+import { requestJSON } from "./api.js";
 
-  const form = document.getElementById("upload-form");
-  if (!form || !window.XMLHttpRequest || !window.FormData) return;
+const form = document.getElementById("upload-form");
+if (form) setUpDropZone(form);
 
+function setUpDropZone(form) {
   const dropzone = document.getElementById("dropzone");
   const input = form.querySelector("input[type=file]");
   const list = document.getElementById("upload-list");
   const summary = document.getElementById("upload-summary");
   const apiUrl = form.dataset.apiUrl;
-  // Set when the bucket takes direct uploads from this page (upload-direct.js is then loaded before this).
+  // Set when the bucket takes direct uploads from this page, which then loads upload-direct.js.
   const uploadsUrl = form.dataset.uploadsUrl;
-  const direct = Boolean(uploadsUrl && window.photositeDirectUpload);
+  const direct = Boolean(uploadsUrl);
+  const directUpload = direct && import("./upload-direct.js").then((module) => module.directUpload);
   const checkUrl = form.dataset.checkUrl;
   const CHECKS_PER_REQUEST = 1000;
   const maxBytes = Number(form.dataset.maxBytes);
@@ -158,13 +159,8 @@
         }
         for (let start = 0; start < entries.length; start += CHECKS_PER_REQUEST) {
           const checksums = entries.slice(start, start + CHECKS_PER_REQUEST).map((entry) => entry.checksum);
-          const response = await fetch(checkUrl, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
-            body: JSON.stringify({ checksums }),
-          });
-          if (response.ok) results = results.concat((await response.json()).results);
+          const answer = await requestJSON(checkUrl, { data: { checksums }, csrfToken });
+          if (answer.ok) results = results.concat(answer.body.results);
         }
       } catch (ignored) {
         // Unchecked files are sent; the server answers a duplicate itself.
@@ -238,17 +234,19 @@
         next();
       }
     };
-    window
-      .photositeDirectUpload(entry.file, {
-        uploadsUrl,
-        csrfToken,
-        fields: typedFields(),
-        onProgress: (fraction) => showProgress(entry, fraction),
-        onStatus: (text) => {
-          if (text.startsWith("Uploaded")) sent();
-          entry.status.textContent = text;
-        },
-      })
+    directUpload
+      .then((upload) =>
+        upload(entry.file, {
+          uploadsUrl,
+          csrfToken,
+          fields: typedFields(),
+          onProgress: (fraction) => showProgress(entry, fraction),
+          onStatus: (text) => {
+            if (text.startsWith("Uploaded")) sent();
+            entry.status.textContent = text;
+          },
+        }),
+      )
       .then(
         (photo) => uploadedAs(entry, photo),
         (error) => settle(entry, false, error.message),
@@ -342,4 +340,4 @@
   });
   // Pressing Enter in the title or description must not submit the plain form in this mode.
   form.addEventListener("submit", (event) => event.preventDefault());
-})();
+}

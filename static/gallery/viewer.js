@@ -3,6 +3,7 @@
 // tile's own page (the photo page, or a share link's), fetched and parsed: the viewer shows what that page shows,
 // under the same access rules, with no endpoint of its own. The URL follows the photo, so a reload shows its page,
 // which stays the fallback without JavaScript. Start-up only listens; the dialog is built at the first click.
+import { requestJSON } from "./api.js";
 
 const GRID_LINKS = "#photo-grid .tile__link";
 const STATE_KEY = "viewerPhoto";
@@ -164,15 +165,11 @@ async function toggleStar() {
   const wanted = !details.star.favorite;
   details.star.busy = true; // not disabled: that would take the focus away from it
   try {
-    const response = await fetch(wanted ? viewer.dialog.dataset.favoriteUrl : viewer.dialog.dataset.unfavoriteUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": details.star.csrfToken },
-      body: JSON.stringify({ photo_ids: [details.star.photoId] }),
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
-    if (body.photo_ids.includes(details.star.photoId)) details.star.favorite = wanted;
+    const url = wanted ? viewer.dialog.dataset.favoriteUrl : viewer.dialog.dataset.unfavoriteUrl;
+    const data = { photo_ids: [details.star.photoId] };
+    const answer = await requestJSON(url, { data, csrfToken: details.star.csrfToken });
+    if (!answer.ok) throw new Error(answer.body?.detail || `HTTP ${answer.status}`);
+    if (answer.body.photo_ids.includes(details.star.photoId)) details.star.favorite = wanted;
     viewer.status.textContent = details.star.favorite ? "Added to favourites" : "Removed from favourites";
   } catch (error) {
     viewer.status.textContent = `The favourite could not be changed: ${error.message}`;
