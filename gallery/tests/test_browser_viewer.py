@@ -7,6 +7,7 @@ import re
 from pathlib import PurePosixPath
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from gallery.models import Photo
@@ -266,6 +267,42 @@ def test_next_past_the_pages_last_tile_puts_the_next_pages_tiles_on_the_grid(pag
     expect(page.locator(".grid__month")).to_have_count(1)
     expect(page.get_by_role("link", name="Older →")).to_have_count(0)
     expect(tile_links(page).nth(4)).to_be_focused()
+    assert problems == []
+
+
+def test_the_tiles_the_viewer_appends_get_placeholders_and_drag_in_an_album(page, site, problems, make_user):
+    owner = make_user("arranger")
+    photos = photos_of(owner, 5)
+    album = album_of(owner, photos, cover=photos[0])  # not one of those whose images are held back
+    assert all(photo.thumbhash for photo in photos)
+    log_in(page, site, "arranger")
+    held = []
+    later = {PurePosixPath(photo.image.name).stem for photo in photos[3:]}  # the album's second page at 3 a page
+
+    def hold_the_second_pages_images(route):
+        if any(stem in route.request.url for stem in later):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"{settings.AWS_S3_ENDPOINT_URL}/**", hold_the_second_pages_images)
+    page.goto(f"{site}/albums/{album.pk}/?limit=3")
+    tile_links(page).nth(2).click()
+    page.keyboard.press("ArrowRight")
+    expect(tile_links(page)).to_have_count(5)
+    page.keyboard.press("Escape")
+    # Its image held back, an appended tile shows its ThumbHash.
+    appended = page.locator("#photo-grid .tile img").nth(4)
+    expect(appended).to_have_attribute("style", re.compile(r"background-image: url\(\"?data:image/png"))
+    for route in held:
+        route.continue_()
+    page.unroute_all()
+    expect(appended).not_to_have_attribute("style", re.compile("background-image"))
+
+    tiles = page.locator("#photo-grid .tile")
+    tiles.nth(4).drag_to(tiles.nth(0))  # the last appended tile, to the first place
+    expect(tiles.first).to_have_attribute("data-photo-id", str(photos[4].pk))
+    assert album.entries.order_by("position").values_list("photo_id", flat=True)[0] == photos[4].pk
     assert problems == []
 
 

@@ -47,6 +47,12 @@ const observer = new IntersectionObserver(
   },
   { rootMargin: NEAR },
 );
-for (const image of document.querySelectorAll("img[data-thumbhash]")) {
-  if (!arrived(image)) observer.observe(image);
+function watch(root) {
+  const images = root.matches("img[data-thumbhash]") ? [root] : root.querySelectorAll("img[data-thumbhash]");
+  for (const image of images) if (!arrived(image)) observer.observe(image);
 }
+watch(document.documentElement);
+// Tiles added later, such as the next page's the viewer appends to the grid.
+new MutationObserver((records) => {
+  for (const record of records) for (const node of record.addedNodes) if (node instanceof Element) watch(node);
+}).observe(document.body, { childList: true, subtree: true });

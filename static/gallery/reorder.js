@@ -1,6 +1,7 @@
-// Arranging an album by dragging its tiles: dropping a photo on another puts it in that photo's place. It posts
-// move=<photo id>:<other photo id> to the album's move URL, as the tiles' arrow buttons do without this script
-// (they stay, for keyboards), then shows the album in its new order.
+// Arranging an album by dragging its tiles (draggable in the markup): dropping a photo on another puts it in that
+// photo's place. It posts move=<photo id>:<other photo id> to the album's move URL, as the tiles' arrow buttons do
+// without this script (they stay, for keyboards), then shows the album in its new order. The grid listens for
+// its tiles' drag events, so tiles added later (the next page's, which the viewer appends) drag too.
 (function () {
   "use strict";
 
@@ -9,32 +10,38 @@
   if (!grid || !grid.dataset.arrangeUrl || !form) return;
 
   const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const tileOf = (event) => event.target instanceof Element && event.target.closest("#photo-grid .tile");
   let dragged = null;
 
-  for (const tile of grid.querySelectorAll(".tile")) {
-    tile.draggable = true;
-    tile.addEventListener("dragstart", (event) => {
-      dragged = tile;
-      tile.classList.add("tile--dragged");
-      event.dataTransfer.effectAllowed = "move";
-      event.dataTransfer.setData("text/plain", tile.dataset.photoId);
-    });
-    tile.addEventListener("dragend", () => {
-      tile.classList.remove("tile--dragged");
-      for (const other of grid.querySelectorAll(".tile--target")) other.classList.remove("tile--target");
-    });
-    tile.addEventListener("dragover", (event) => {
-      if (!dragged || dragged === tile) return;
-      event.preventDefault();
-      tile.classList.add("tile--target");
-    });
-    tile.addEventListener("dragleave", () => tile.classList.remove("tile--target"));
-    tile.addEventListener("drop", (event) => {
-      event.preventDefault();
-      if (!dragged || dragged === tile) return;
-      move(dragged, tile);
-    });
-  }
+  grid.addEventListener("dragstart", (event) => {
+    dragged = tileOf(event) || null;
+    if (!dragged) return;
+    dragged.classList.add("tile--dragged");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.photoId);
+  });
+  grid.addEventListener("dragend", () => {
+    dragged?.classList.remove("tile--dragged");
+    dragged = null;
+    for (const other of grid.querySelectorAll(".tile--target")) other.classList.remove("tile--target");
+  });
+  grid.addEventListener("dragover", (event) => {
+    const tile = tileOf(event);
+    if (!tile || !dragged || dragged === tile) return;
+    event.preventDefault();
+    tile.classList.add("tile--target");
+  });
+  grid.addEventListener("dragleave", (event) => {
+    const tile = tileOf(event);
+    // Leaving one of the tile's own parts for another is no leaving.
+    if (tile && !tile.contains(event.relatedTarget)) tile.classList.remove("tile--target");
+  });
+  grid.addEventListener("drop", (event) => {
+    const tile = tileOf(event);
+    if (!tile) return;
+    event.preventDefault();
+    if (dragged && dragged !== tile) move(dragged, tile);
+  });
 
   async function move(tile, target) {
     const data = new FormData();
