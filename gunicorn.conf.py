@@ -7,7 +7,12 @@ import os
 # and the workers share the loaded code's memory.
 preload_app = True
 workers = int(os.environ.get("WEB_CONCURRENCY", 2))
-# Uploads stream through the worker; a slow client on a phone must not be cut off at 30 s.
+# Threads, so that a long request (an album's ZIP to a slow client, an upload from a phone) holds one thread, not
+# a whole worker, and is not cut off: a gthread worker's `timeout` is its heartbeat's, not a request's, as a sync
+# worker's is. A worker checks one image at a time (gallery.memory), so its memory budget holds at any number.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", 4))
+# A worker whose main loop has not answered for this long is stuck, and replaced.
 timeout = 120
 # Trust no forwarded header: by default gunicorn takes X-Forwarded-Proto: https, X-Forwarded-Ssl: on and
 # X-Forwarded-Protocol: ssl from 127.0.0.1 (FORWARDED_ALLOW_IPS) as HTTPS. Django alone decides, by

@@ -1,4 +1,5 @@
-"""Giving the memory of a decoded image back to the system once it is freed, in every process that decodes.
+"""A process's memory budget: one image checked or decoded at a time, and its memory given back to the system once
+it is freed, in every process that decodes.
 
 Decoding allocates up to 150 MB (gallery.images.DECODE_BUDGET_BYTES), which glibc's malloc keeps for reuse once
 freed, in pieces the next large image may not fit in. Measured on the hostile corpus (test_memory_budget.py): a
@@ -10,10 +11,16 @@ left out).
 
 import ctypes
 import ctypes.util
+import threading
 
 M_MMAP_THRESHOLD = -3
 LIBC = ctypes.CDLL(ctypes.util.find_library("c"))
 GLIBC = hasattr(LIBC, "mallopt") and hasattr(LIBC, "malloc_trim")
+
+# Held while an image's bytes are checked and its pixels decoded (gallery.uploads, gallery.images.decode), so that
+# the budget measured for one upload or job (README: 300 MB) is a process's, however many requests its threads
+# serve at once (gunicorn's gthread workers). Reentrant: an upload's check decodes inside it.
+one_image_at_a_time = threading.RLock()
 
 
 def map_large_blocks():

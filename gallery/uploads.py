@@ -7,6 +7,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 
 from gallery.images import detect_image, without_location
 from gallery.library.duplicates import checksum_of
+from gallery.memory import one_image_at_a_time
 
 # Room for the multipart envelope and the text fields around the files.
 ENVELOPE_BYTES = 1024 * 1024
@@ -60,5 +61,6 @@ def uploaded_image(file):
     """The DetectedImage an uploaded file is stored as: decoded from its bytes, with the checksum of those bytes,
     and without its location unless GALLERY_KEEP_LOCATION. Raises ValidationError. The form, the API and the
     admin all take this path."""
-    image = dataclasses.replace(detect_image(file), checksum=checksum_of(file))
-    return image if settings.GALLERY_KEEP_LOCATION else without_location(image)
+    with one_image_at_a_time:
+        image = dataclasses.replace(detect_image(file), checksum=checksum_of(file))
+        return image if settings.GALLERY_KEEP_LOCATION else without_location(image)

@@ -24,6 +24,7 @@ from gallery.images.isobmff import heif_rotation
 from gallery.images.limits import HEIF_BYTES_PER_PIXEL, decode_bytes_per_pixel, pixel_limit
 from gallery.images.metadata import check_metadata
 from gallery.images.renditions import DISPLAY, ORIENTATION_TRANSPOSE, RENDITIONS, SWAPS_AXES, fit_within
+from gallery.memory import one_image_at_a_time
 
 # How many bytes of rows `reduced` copies at once.
 REDUCE_BAND_BYTES = 8 * 1024 * 1024
@@ -100,33 +101,34 @@ def read_image(file, max_pixels, decode, whole=True):
 
     whole=False (check_header) reads only the header: the container's walk and the wholeness check need the file.
     """
-    max_pixels = max_pixels or settings.GALLERY_MAX_PIXELS
-    if not file.size:
-        raise ValidationError("The submitted file is empty.", code="empty")
-    if whole:
-        check_metadata(file)
-        file.seek(0)
-    try:
-        try:
-            return read_with_pillow(file, max_pixels, decode, whole)
-        except UnidentifiedImageError:
+    with one_image_at_a_time:
+        max_pixels = max_pixels or settings.GALLERY_MAX_PIXELS
+        if not file.size:
+            raise ValidationError("The submitted file is empty.", code="empty")
+        if whole:
+            check_metadata(file)
             file.seek(0)
-            if not pillow_heif.is_supported(file):
-                raise
-            return read_heif(file, max_pixels, decode)
-    except ValidationError:
-        raise
-    except Image.DecompressionBombError:
-        # Pillow's own guard, set to the same limit in GalleryConfig.ready(), refuses at twice it.
-        raise too_many_pixels(max_pixels) from None
-    except Exception as error:
-        # Pillow's plugins and pillow-heif report damaged or crafted data with most kinds of error: OSError,
-        # SyntaxError, ValueError or EOFError for truncated or corrupt data, AttributeError from EXIF whose tag
-        # types were changed (Pillow's AVIF plugin writes EXIF back while it opens a file), IndexError from a HEIC
-        # without a readable image. All are an image that cannot be accepted.
-        raise invalid_image() from error
-    finally:
-        file.seek(0)
+        try:
+            try:
+                return read_with_pillow(file, max_pixels, decode, whole)
+            except UnidentifiedImageError:
+                file.seek(0)
+                if not pillow_heif.is_supported(file):
+                    raise
+                return read_heif(file, max_pixels, decode)
+        except ValidationError:
+            raise
+        except Image.DecompressionBombError:
+            # Pillow's own guard, set to the same limit in GalleryConfig.ready(), refuses at twice it.
+            raise too_many_pixels(max_pixels) from None
+        except Exception as error:
+            # Pillow's plugins and pillow-heif report damaged or crafted data with most kinds of error: OSError,
+            # SyntaxError, ValueError or EOFError for truncated or corrupt data, AttributeError from EXIF whose tag
+            # types were changed (Pillow's AVIF plugin writes EXIF back while it opens a file), IndexError from a HEIC
+            # without a readable image. All are an image that cannot be accepted.
+            raise invalid_image() from error
+        finally:
+            file.seek(0)
 
 
 def read_with_pillow(file, max_pixels, decode, whole):

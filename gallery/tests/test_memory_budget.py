@@ -1,8 +1,10 @@
 """The memory budget: gunicorn's workers, which check each upload, and the job worker, which decodes it to make its
-renditions, stay under 300 MB through the hostile corpus and the largest files each limit lets through."""
+renditions, stay under 300 MB through the hostile corpus and the largest files each limit lets through, and a
+worker's threads given the heaviest at once do too."""
 
 import re
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -94,6 +96,11 @@ def png_with_most_metadata(png, exif, icc_profile, xmp):
 
 
 @pytest.fixture(scope="module")
+def largest():
+    return largest_allowed()
+
+
+@pytest.fixture(scope="module")
 def budget_server(django_db_setup):
     """gunicorn as deployed, on its own, so that its workers' peak memory is this module's alone."""
     with running_gunicorn() as (base, process):
@@ -117,13 +124,12 @@ def reset_peak_rss(pid):
 
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
-def test_workers_stay_under_300_mb_through_the_corpus(budget_server, alice, worker):
+def test_workers_stay_under_300_mb_through_the_corpus(budget_server, alice, worker, largest):
     """gunicorn's workers, which detect each upload, and the job worker, which decodes each stored one to make its
     renditions, one file at a time so that each peak is that file's."""
     base, master = budget_server
     workers = worker_pids(master)
     headers = {"Authorization": f"Token {Token.objects.create(user=alice).key}"}
-    largest = largest_allowed()
     assert 0 < settings.GALLERY_MAX_UPLOAD_MB * 1024 * 1024 - len(largest["largest-upload"]) < 300_000
     files = {name: make() for name, (make, _, _) in CORPUS.items()} | largest
 
@@ -150,6 +156,29 @@ def test_workers_stay_under_300_mb_through_the_corpus(budget_server, alice, work
     print(f"highest peak job worker RSS (kB): {highest_job}")
     assert highest[0][1] < MAX_WORKER_RSS_KB, highest
     assert highest_job[0][1] < MAX_WORKER_RSS_KB, highest_job
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_given_the_four_heaviest_uploads_at_once_stays_under_300_mb(alice, bucket, largest):
+    """One worker's threads take the four uploads at once; it checks one image at a time (gallery.memory)."""
+    heaviest = ["jpeg-largest-progressive-cmyk-most-metadata", "jpeg-largest-progressive-cmyk"]
+    heaviest += ["jpeg-largest-progressive-444", "largest-upload"]
+    headers = {"Authorization": f"Token {Token.objects.create(user=alice).key}"}
+    with running_gunicorn(WEB_CONCURRENCY="1", WEB_THREADS="4") as (base, master):
+        (pid,) = worker_pids(master)
+        reset_peak_rss(pid)
+
+        def upload(name):
+            files = {"photo": (name, largest[name])}
+            return requests.post(f"{base}/api/photos", headers=headers, files=files, timeout=120).status_code
+
+        with ThreadPoolExecutor(len(heaviest)) as uploads:
+            statuses = list(uploads.map(upload, heaviest))
+        peak = peak_rss_kb(pid)
+    print(f"peak RSS of one worker given {len(heaviest)} uploads at once (kB): {peak}")
+    assert statuses == [201] * len(heaviest)
+    assert peak < MAX_WORKER_RSS_KB
 
 
 def processed_state(photo_id):

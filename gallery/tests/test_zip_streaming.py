@@ -1,6 +1,8 @@
-"""An album of about 1 GB as a ZIP through gunicorn, streamed from the real S3: the worker's memory stays flat, and a
-client that goes away stops the stream. Slow (make test-slow): a gigabyte goes through the worker."""
+"""An album of about 1 GB as a ZIP through gunicorn, streamed from the real S3: the worker's memory stays flat, a
+client that goes away stops the stream, and a client slower than the worker's timeout gets the whole ZIP while the
+worker answers others. Slow (make test-slow): a gigabyte goes through the worker."""
 
+import contextlib
 import os
 import threading
 import time
@@ -47,8 +49,8 @@ def big_album(bucket):
     return album, album_of(owner, photos[:1], "public", title="Small")
 
 
-@pytest.fixture
-def one_worker(tmp_path):
+@contextlib.contextmanager
+def gunicorn_with_one_worker(tmp_path, **environ):
     """gunicorn per the Procfile with one worker on the test database: (base URL, worker process, log path)."""
     log = tmp_path / "gunicorn.log"
     env = {
@@ -58,6 +60,7 @@ def one_worker(tmp_path):
         "DATABASE_URL": current_database_url(),
         "SECRET_KEY": uuid.uuid4().hex,
         "WEB_CONCURRENCY": "1",
+        **environ,
     }
     process, base = start_gunicorn(env, log=log)
     try:
@@ -65,6 +68,12 @@ def one_worker(tmp_path):
         yield base, worker, log
     finally:
         stop_gunicorn(process)
+
+
+@pytest.fixture
+def one_worker(tmp_path):
+    with gunicorn_with_one_worker(tmp_path) as started:
+        yield started
 
 
 def sample_rss(worker, stop, samples):
@@ -126,3 +135,23 @@ def test_a_client_that_goes_away_stops_the_stream(big_album, one_worker):
     assert sent < length / 4, "the worker stopped long before the end"
     assert requests.get(f"{base}/healthz", timeout=10).status_code == 200, "and is free for the next request"
     assert worker.is_running()
+
+
+def test_a_client_slower_than_the_workers_timeout_gets_the_whole_zip_while_the_worker_answers_others(
+    big_album, tmp_path
+):
+    _, small = big_album  # 16 MiB: more than the sockets' buffers hold
+    timeout = 3
+    with gunicorn_with_one_worker(tmp_path, GUNICORN_CMD_ARGS=f"--timeout {timeout}") as (base, worker, log):
+        with requests.get(f"{base}/albums/{small.pk}/download/", stream=True, timeout=60) as response:
+            length = int(response.headers["Content-Length"])
+            chunks = response.iter_content(64 * 1024)
+            received = len(next(chunks))
+            # A slow line: nothing read for twice the timeout, the worker's stream waiting on the socket.
+            started = time.monotonic()
+            while time.monotonic() - started < 2 * timeout:
+                assert requests.get(f"{base}/healthz", timeout=timeout).status_code == 200, "others are answered"
+                time.sleep(0.5)
+            received += sum(len(chunk) for chunk in chunks)
+        assert received == length > OBJECT_BYTES
+        assert worker.is_running() and "WORKER TIMEOUT" not in log.read_text()
