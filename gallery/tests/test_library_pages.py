@@ -36,12 +36,6 @@ def camera_jpeg(colour=(1, 2, 3)):
     return buffer.getvalue()
 
 
-@pytest.fixture
-def logged_in(client, alice):
-    client.force_login(alice)
-    return client
-
-
 def titles(html):
     return re.findall(r'class="tile__title" aria-hidden="true">([^<]+)<', html)
 
