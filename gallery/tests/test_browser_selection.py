@@ -158,7 +158,10 @@ def test_an_albums_grid_stars_and_trashes_too(page, site, problems, photos):
     expect(page.locator(".grid .tile")).to_have_count(2)
     assert in_trash(photos[:3]) == [False, True, False]
     assert Photo.all_objects.filter(favorite=True).count() == 3
-    page.reload()
+    # The arrows name the neighbours left: p0's "later" now puts it in p2's place.
+    page.get_by_role("button", name="Move p0 later").click()
+    expect(page.locator(".grid .tile").first).to_have_attribute("data-photo-id", str(photos[2].pk))
+    expect(page.locator(".grid .tile").last).to_have_attribute("data-photo-id", str(photos[0].pk))
     expect(page.locator(".grid .tile")).to_have_count(2)
     assert problems == []
 

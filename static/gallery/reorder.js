@@ -1,7 +1,8 @@
 // Arranging an album by dragging its tiles (draggable in the markup): dropping a photo on another puts it in that
 // photo's place. It posts move=<photo id>:<other photo id> to the album's move URL, as the tiles' arrow buttons do
 // without this script (they stay, for keyboards), then shows the album in its new order. The grid listens for
-// its tiles' drag events, so tiles added later (the next page's, which the viewer appends) drag too.
+// its tiles' drag events, so tiles added later (the next page's, which the viewer appends) drag too, and the
+// arrows follow the tiles that leave or come back (select.js's trash and its Undo).
 (function () {
   "use strict";
 
@@ -42,6 +43,21 @@
     event.preventDefault();
     if (dragged && dragged !== tile) move(dragged, tile);
   });
+
+  // Each arrow names the tile's neighbour on that side in the grid as it now is; with none left, it hides. A tile
+  // without an arrow on a side (the first and last of the page) never gains a neighbour there.
+  function relinkArrows() {
+    const tiles = Array.from(grid.querySelectorAll(".tile"));
+    tiles.forEach((tile, at) => {
+      for (const [side, neighbour] of [["previous", tiles[at - 1]], ["next", tiles[at + 1]]]) {
+        const arrow = tile.querySelector(`button[data-neighbour="${side}"]`);
+        if (!arrow) continue;
+        arrow.hidden = !neighbour;
+        if (neighbour) arrow.value = `${tile.dataset.photoId}:${neighbour.dataset.photoId}`;
+      }
+    });
+  }
+  new MutationObserver(relinkArrows).observe(grid, { childList: true });
 
   async function move(tile, target) {
     const data = new FormData();
