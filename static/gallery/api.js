@@ -14,3 +14,14 @@ export async function requestJSON(url, { method = "POST", data, csrfToken }) {
   }
   return { ok: response.ok, status: response.status, body: answer };
 }
+
+// An API error in words: the body's detail or its first field's first message, else `fallback`.
+export function errorText(body, fallback) {
+  if (body && typeof body === "object") {
+    if (typeof body.detail === "string") return body.detail;
+    for (const messages of Object.values(body)) {
+      if (Array.isArray(messages) && messages.length) return String(messages[0]);
+    }
+  }
+  return fallback;
+}

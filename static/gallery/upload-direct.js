@@ -3,7 +3,7 @@
 // backoff and after the network comes back. Sessions in progress are remembered in localStorage, so dropping the
 // same file again (same name, size and modification time) after a reload, a crash or a lost connection goes on
 // from the parts the bucket already holds. upload.js imports it when the page offers direct uploads.
-import { requestJSON } from "./api.js";
+import { errorText, requestJSON } from "./api.js";
 
 const PARTS_IN_FLIGHT = 4; // across every file of the page
 const SIGN_AHEAD = 4; // part URLs asked for at once
@@ -63,14 +63,7 @@ function remember(file, id) {
 }
 
 const api = (options, method, url, data) => requestJSON(url, { method, data, csrfToken: options.csrfToken });
-function apiError(answer) {
-  const body = answer.body;
-  if (body && typeof body.detail === "string") return new UploadError(body.detail);
-  for (const messages of Object.values((body && typeof body === "object" && body) || {})) {
-    if (Array.isArray(messages) && messages.length) return new UploadError(String(messages[0]));
-  }
-  return new UploadError(`The upload failed (HTTP ${answer.status}).`);
-}
+const apiError = (answer) => new UploadError(errorText(answer.body, `The upload failed (HTTP ${answer.status}).`));
 
 // One request to the bucket through XMLHttpRequest, for its upload progress; rejects with {status} (0: no answer).
 function send(method, url, body, onProgress) {

@@ -1,9 +1,9 @@
 // The upload page's drop zone: several files at once, each with a preview, a progress bar and its own result.
 // Each file goes straight to the bucket (upload-direct.js) when the page offers it, else to POST /api/photos.
-// Files already in the library (the same SHA-256, computed here with SubtleCrypto and asked about with one
-// POST /api/photos/check) are marked as such and not sent.
+// Files already in the library (the same SHA-256: upload-check.js) are marked as such and not sent.
 // Without this script the page's form still works as a plain multipart POST of one photo to /upload/.
-import { requestJSON } from "./api.js";
+import { errorText } from "./api.js";
+import { canCheck, photosHeldAlready } from "./upload-check.js";
 
 const form = document.getElementById("upload-form");
 if (form) setUpDropZone(form);
@@ -19,7 +19,6 @@ function setUpDropZone(form) {
   const direct = Boolean(uploadsUrl);
   const directUpload = direct && import("./upload-direct.js").then((module) => module.directUpload);
   const checkUrl = form.dataset.checkUrl;
-  const CHECKS_PER_REQUEST = 1000;
   const maxBytes = Number(form.dataset.maxBytes);
   const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const SIMULTANEOUS_UPLOADS = 2;
@@ -49,7 +48,6 @@ function setUpDropZone(form) {
     "Given to each photo you add next; leave it empty to use each file's name.";
   if (direct) document.getElementById("id_photo_helptext").textContent = form.dataset.directHelp;
 
-  // The API answers errors as {"field": ["message", ...]} or {"detail": "message"}.
   function errorMessage(xhr) {
     let body = null;
     try {
@@ -57,13 +55,7 @@ function setUpDropZone(form) {
     } catch (ignored) {
       // Not JSON: a proxy's error page, say.
     }
-    if (body && typeof body === "object") {
-      if (typeof body.detail === "string") return body.detail;
-      for (const messages of Object.values(body)) {
-        if (Array.isArray(messages) && messages.length) return String(messages[0]);
-      }
-    }
-    return `The upload failed (HTTP ${xhr.status}).`;
+    return errorText(body, `The upload failed (HTTP ${xhr.status}).`);
   }
 
   function addItem(file) {
@@ -142,33 +134,15 @@ function setUpDropZone(form) {
     known++;
   }
 
-  function hex(buffer) {
-    return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
-  }
-
-  // SHA-256 of each file, then one question to the server per CHECKS_PER_REQUEST files; any failure (no
-  // SubtleCrypto outside HTTPS, the check refused) only means that the files are sent, as without the check.
+  // The files the library has already are marked as such; the others wait for their turn.
   async function checkThenQueue(entries) {
-    let results = [];
-    if (checkUrl && window.crypto && crypto.subtle) {
+    let matches = [];
+    if (checkUrl && canCheck()) {
       for (const entry of entries) entry.status.textContent = "Checking…";
-      try {
-        // One file at a time: each is read whole into memory to be hashed.
-        for (const entry of entries) {
-          entry.checksum = hex(await crypto.subtle.digest("SHA-256", await entry.file.arrayBuffer()));
-        }
-        for (let start = 0; start < entries.length; start += CHECKS_PER_REQUEST) {
-          const checksums = entries.slice(start, start + CHECKS_PER_REQUEST).map((entry) => entry.checksum);
-          const answer = await requestJSON(checkUrl, { data: { checksums }, csrfToken });
-          if (answer.ok) results = results.concat(answer.body.results);
-        }
-      } catch (ignored) {
-        // Unchecked files are sent; the server answers a duplicate itself.
-      }
+      matches = await photosHeldAlready(entries.map((entry) => entry.file), checkUrl, csrfToken);
     }
-    const byChecksum = new Map(results.map((result) => [result.checksum, result]));
-    for (const entry of entries) {
-      const match = byChecksum.get(entry.checksum);
+    for (const [at, entry] of entries.entries()) {
+      const match = matches[at];
       if (match) {
         settleKnown(entry, match.photo_id, match.trashed);
       } else {

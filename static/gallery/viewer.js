@@ -3,7 +3,8 @@
 // tile's own page (the photo page, or a share link's), fetched and parsed: the viewer shows what that page shows,
 // under the same access rules, with no endpoint of its own. The URL follows the photo, so a reload shows its page,
 // which stays the fallback without JavaScript. Start-up only listens; the dialog is built at the first click.
-import { requestJSON } from "./api.js";
+import { errorText, requestJSON } from "./api.js";
+import { appendNextPage, load, nextPageLink } from "./viewer-pages.js";
 
 const GRID_LINKS = "#photo-grid .tile__link";
 const STATE_KEY = "viewerPhoto";
@@ -11,7 +12,6 @@ const SWIPE_PX = 50;
 // The stage is the window's width, less the details beside it from 960 px (site.css's .viewer).
 const IMAGE_SIZES = "(min-width: 960px) calc(100vw - 22rem), 100vw";
 
-const pages = new Map(); // a tile's href -> the promise of its photo's details
 let viewer = null; // the dialog's parts, once built
 let links = []; // the grid's tile links, when the viewer opened
 let index = -1;
@@ -58,34 +58,6 @@ async function step(by) {
   }
   history.replaceState({ [STATE_KEY]: links[next].href }, "", links[next].href);
   show(next);
-}
-
-function nextPageLink() {
-  return document.querySelector(".pager a[rel=next]");
-}
-
-// Past the page's last tile: the pager's next page's tiles go on the end of the grid, and the pager's next link
-// moves on to the page after (its previous link stays: the grid still starts where it did).
-let appending = null;
-function appendNextPage() {
-  if (!appending) {
-    appending = (async () => {
-      const pagerNext = nextPageLink();
-      const page = await fetchPage(pagerNext.href);
-      const grid = document.getElementById("photo-grid");
-      const month = (item) => item && item.textContent.trim();
-      const lastMonth = month(Array.from(grid.querySelectorAll(".grid__month")).pop());
-      for (const item of page.querySelectorAll("#photo-grid > li")) {
-        if (item.matches(".grid__month") && month(item) === lastMonth) continue; // that month goes on
-        grid.append(document.importNode(item, true));
-      }
-      const following = page.querySelector(".pager a[rel=next]");
-      if (following) pagerNext.setAttribute("href", following.getAttribute("href"));
-      else if (pagerNext.parentElement.querySelectorAll("a").length > 1) pagerNext.remove();
-      else pagerNext.parentElement.remove();
-    })().finally(() => (appending = null));
-  }
-  return appending;
 }
 
 async function show(at) {
@@ -168,7 +140,7 @@ async function toggleStar() {
     const url = wanted ? viewer.dialog.dataset.favoriteUrl : viewer.dialog.dataset.unfavoriteUrl;
     const data = { photo_ids: [details.star.photoId] };
     const answer = await requestJSON(url, { data, csrfToken: details.star.csrfToken });
-    if (!answer.ok) throw new Error(answer.body?.detail || `HTTP ${answer.status}`);
+    if (!answer.ok) throw new Error(errorText(answer.body, `HTTP ${answer.status}`));
     if (answer.body.photo_ids.includes(details.star.photoId)) details.star.favorite = wanted;
     viewer.status.textContent = details.star.favorite ? "Added to favourites" : "Removed from favourites";
   } catch (error) {
@@ -177,41 +149,6 @@ async function toggleStar() {
     details.star.busy = false;
     if (shown === details) setStar(details.star.favorite);
   }
-}
-
-// The photo's details as its page shows them: the promise is kept, so each page is fetched once.
-function load(href) {
-  if (!pages.has(href)) {
-    const loading = fetchDetails(href);
-    loading.catch(() => pages.delete(href));
-    pages.set(href, loading);
-  }
-  return pages.get(href);
-}
-
-async function fetchPage(href) {
-  const response = await fetch(href, { credentials: "same-origin", headers: { Accept: "text/html" } });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return new DOMParser().parseFromString(await response.text(), "text/html");
-}
-
-async function fetchDetails(href) {
-  const page = await fetchPage(href);
-  const image = page.querySelector(".photo__figure img");
-  const form = page.querySelector(".favourite-form");
-  return {
-    documentTitle: page.title,
-    title: page.querySelector(".photo__info h1")?.textContent.trim() || "Untitled",
-    image: image && { src: image.getAttribute("src"), srcset: image.getAttribute("srcset") || "", alt: image.alt },
-    pending: page.querySelector(".photo__figure")?.textContent.trim(),
-    nodes: Array.from(page.querySelectorAll(".photo__info .photo__description, .photo__info .facts")),
-    marked: Boolean(page.querySelector(".favourite-mark")),
-    star: form && {
-      photoId: Number(form.querySelector("input[name=photo_ids]").value),
-      favorite: form.querySelector("[aria-pressed]").getAttribute("aria-pressed") === "true",
-      csrfToken: form.querySelector("input[name=csrfmiddlewaretoken]").value,
-    },
-  };
 }
 
 // Fetches a neighbour's page and its image at the size the viewer will ask for, so paging shows it at once.
