@@ -9,12 +9,24 @@ import uuid
 from scripts.bench.jpegs import unique
 from scripts.bench.table import CLIENTS
 
+# What sending on a keep-alive connection the server has closed raises: gunicorn's gthread workers close one
+# left idle for 2 s (their keepalive), as a browser expects; http.client, unlike browsers, does not retry.
+CLOSED_BY_THE_SERVER = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
+
 
 def request(host, port, method, path, body=None, headers=None, connection=None):
-    """One HTTP request; returns (status, body). Reuses `connection` (keep-alive) when given."""
+    """One HTTP request; returns (status, body). Reuses `connection` (keep-alive) when given, connected again
+    once if the server has closed it meanwhile."""
     conn = connection or http.client.HTTPConnection(host, port, timeout=120)
-    conn.request(method, path, body=body, headers=headers or {})
-    response = conn.getresponse()
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+    except CLOSED_BY_THE_SERVER:
+        if connection is None:
+            raise
+        conn.close()
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
     data = response.read()
     if connection is None:
         conn.close()
